@@ -1,0 +1,35 @@
+# imageedit: `make run` starts everything locally, `make test` runs the tests. Python 3.11+ required.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run reset test test-fast lint bench package clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the local stack (moto + local Bedrock engine) and the app on http://127.0.0.1:8000
+	$(BIN)/python -m devstack.run
+
+reset: $(STAMP)  ## start like `run`, after forgetting all local users, edits and images
+	$(BIN)/python -m devstack.run --reset
+
+test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is installed
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m cfnlint infra/template.yaml
+
+bench: $(STAMP)  ## print the performance figures (not a test)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts dist

@@ -1,0 +1,1 @@
+"""Local stand-ins for the AWS services imageedit uses (never packaged for Lambda)."""

@@ -1,0 +1,64 @@
+"""`make run`: the local stack and the Django app in one process, on 127.0.0.1, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from devstack.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5001")))
+    parser.add_argument("--bedrock-port", type=int, default=int(os.environ.get("BEDROCK_PORT", "5002")))
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".devstack")
+    parser.add_argument("--reset", action="store_true", help="forget all local users, edits and images first")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.reset and args.state_dir.exists():
+        shutil.rmtree(args.state_dir)
+        print(f"local state reset ({args.state_dir})")
+
+    stack = LocalStack(state_dir=args.state_dir, moto_port=args.moto_port, bedrock_port=args.bedrock_port)
+    stack.start()
+    try:
+        os.environ.update(stack.app_environment())
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imageedit.settings")
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("create_tables")
+        username = os.environ.get("DEMO_USERNAME", "demo")
+        password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
+        call_command("create_user", username, password=password)
+        print(
+            "\n"
+            f"  imageedit is running at   http://127.0.0.1:{args.port}/\n"
+            f"  demo sign-in              {username} / {password}\n"
+            f"  local AWS (moto)          {stack.moto_url}   (region us-east-1, keys: testing/testing)\n"
+            f"  local Bedrock engine      {stack.bedrock_url}\n"
+            f"  local state               {args.state_dir}  (make reset forgets it)\n"
+            "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        call_command("runserver", f"127.0.0.1:{args.port}", "--noreload", "--skip-checks")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The embedded local stack: moto in server mode, the local Bedrock engine, and idempotent provisioning."""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+logger = logging.getLogger(__name__)
+
+REGION = "us-east-1"
+POOL_NAME = "imageedit-local"
+CLIENT_NAME = "imageedit-web"
+# moto's ids come from its random generator: seeding it before anything happens, and replaying the
+# recorded requests after, gives the same pool, client and user subs on every start.
+MOTO_SEED = 20261124
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    table: str = "ImageGenerationTable"
+    session_table: str = "ImageEditSessionTable"
+    bucket: str = "imageedit-local"
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    pool_id: str
+    client_id: str
+
+
+def _post(url: str) -> None:
+    request = urllib.request.Request(url, method="POST", data=b"")
+    # Our own loopback server.
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        pass
+
+
+class LocalStack:
+    """Start moto and the Bedrock-compatible engine on 127.0.0.1; state persists in `state_dir` if given."""
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path | None = None,
+        moto_port: int = 0,
+        bedrock_port: int = 0,
+        names: Names = Names(),
+    ) -> None:
+        self.state_dir = state_dir
+        self.moto_port = moto_port
+        self.bedrock_port = bedrock_port
+        self.names = names
+        self.moto_url = ""
+        self.bedrock_url = ""
+        self.provisioned: Provisioned | None = None
+        self._moto = None
+        self._bedrock = None
+
+    @property
+    def recording_path(self) -> Path | None:
+        return self.state_dir / "moto-recording.jsonl" if self.state_dir else None
+
+    def start(self) -> LocalStack:
+        from moto.moto_api import recorder
+        from moto.server import ThreadedMotoServer
+
+        from devstack.bedrock_server import BedrockServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        _post(f"{self.moto_url}/moto-api/seed?a={MOTO_SEED}")
+        if self.recording_path:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            recorder._location = str(self.recording_path)
+            if self.recording_path.exists() and self.recording_path.stat().st_size:
+                logger.info("replaying local state", extra={"path": str(self.recording_path)})
+                recorder.replay_recording(target_host=self.moto_url)
+            recorder.start_recording()
+        os.environ.update(CREDENTIALS)
+        self.provisioned = provision(self.moto_url, self.names)
+        self._bedrock = BedrockServer(port=self.bedrock_port)
+        self._bedrock.start()
+        self.bedrock_url = self._bedrock.url
+        return self
+
+    def stop(self) -> None:
+        if self._bedrock:
+            self._bedrock.stop()
+        if self._moto:
+            from moto.moto_api import recorder
+
+            recorder.stop_recording()
+            self._moto.stop()
+
+    def app_environment(self) -> dict[str, str]:
+        """The environment variables that point the app at this stack."""
+        assert self.provisioned, "start() first"
+        pool_id = self.provisioned.pool_id
+        return {
+            **CREDENTIALS,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.bedrock_url,
+            "DYNAMODB_TABLE": self.names.table,
+            "SESSION_TABLE": self.names.session_table,
+            "S3_BUCKET": self.names.bucket,
+            "COGNITO_USER_POOL_ID": pool_id,
+            "COGNITO_APP_CLIENT_ID": self.provisioned.client_id,
+            # Tokens carry AWS's issuer string; moto serves the keys itself.
+            "COGNITO_ISSUER": f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+            "COGNITO_JWKS_URL": f"{self.moto_url}/{pool_id}/.well-known/jwks.json",
+        }
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _client(service: str, endpoint: str):
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def provision(endpoint: str, names: Names) -> Provisioned:
+    """Create, if missing, the bucket, the user pool and its app client. Idempotent.
+
+    The tables are the app's own business: `manage.py create_tables` makes them, here as in AWS.
+    """
+    s3 = _client("s3", endpoint)
+    if names.bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=names.bucket)
+
+    cognito = _client("cognito-idp", endpoint)
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((p["Id"] for p in pools if p["Name"] == POOL_NAME), None)
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(
+            PoolName=POOL_NAME,
+            Policies={
+                "PasswordPolicy": {
+                    "MinimumLength": 8,
+                    "RequireNumbers": True,
+                    "RequireSymbols": False,
+                    "RequireUppercase": True,
+                    "RequireLowercase": True,
+                }
+            },
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+            UsernameConfiguration={"CaseSensitive": False},
+        )["UserPool"]["Id"]
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=CLIENT_NAME,
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            EnableTokenRevocation=True,
+        )["UserPoolClient"]["ClientId"]
+    return Provisioned(pool_id=pool_id, client_id=client_id)

@@ -1,0 +1,1 @@
+"""editor: the image-editing app."""

@@ -1,0 +1,51 @@
+"""The one place where errors become API responses: {"error": {"code", "message", "fields"?}}."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from editor.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        field, value = next(iter(detail.items()))
+        inner = _first_message(value)
+        return inner if field == "non_field_errors" else f"{field}: {inner}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    """Turn ServiceError and DRF's exceptions into one JSON error shape; let anything else be a 500."""
+    if isinstance(exc, ServiceError):
+        return Response({"error": exc.as_dict()}, status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    error = {"code": getattr(exc, "default_code", "error"), "message": _first_message(detail)}
+    if isinstance(exc, exceptions.ValidationError):
+        error["code"] = "invalid_request"
+        error["fields"] = detail
+    response.data = {"error": error}
+    return response
+
+
+def api_not_found(request, exception=None):
+    """JSON 404 for unknown /api/ paths (Django's handler404 renders HTML elsewhere)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -1,0 +1,95 @@
+"""DRF authentication: Cognito access tokens from a Bearer header, or from the server-side web session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.middleware.csrf import CsrfViewMiddleware
+from rest_framework import authentication, exceptions
+
+from editor.services.tokens import TokenInvalid, access_token_verify
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CognitoUser:
+    """The signed-in person, as the verified token says: never from the request body."""
+
+    sub: str
+    username: str
+    groups: tuple[str, ...] = field(default_factory=tuple)
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def pk(self) -> str:
+        return self.sub
+
+    @classmethod
+    def from_claims(cls, claims: dict) -> CognitoUser:
+        return cls(
+            sub=claims["sub"],
+            username=claims.get("username") or claims.get("cognito:username") or claims["sub"],
+            groups=tuple(claims.get("cognito:groups") or ()),
+        )
+
+
+class CognitoJWTAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <Cognito access token>`; no header lets the next class try."""
+
+    keyword = "bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request)
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0].lower() != self.keyword.encode():
+            self._refuse(request, "Use the Authorization scheme 'Bearer <access token>'.")
+        if len(parts) != 2:
+            self._refuse(request, "The Authorization header must be 'Bearer <access token>', one token.")
+        try:
+            token = parts[1].decode("ascii")
+            claims = access_token_verify(token)
+        except UnicodeDecodeError:
+            self._refuse(request, "The token is not a well-formed JWT.")
+        except TokenInvalid as exc:
+            self._refuse(request, str(exc))
+        return CognitoUser.from_claims(claims), claims
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="imageedit"'
+
+    @staticmethod
+    def _refuse(request, reason: str):
+        logger.info("authentication refused", extra={"reason": reason, "path": request.path})
+        raise exceptions.AuthenticationFailed(reason)
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+class CognitoSessionAuthentication(authentication.BaseAuthentication):
+    """The web page's calls: tokens kept in the server-side session, CSRF enforced on unsafe methods."""
+
+    def authenticate(self, request):
+        from editor.services.web_sessions import session_user
+
+        user = session_user(request._request)
+        if user is None:
+            return None
+        self._enforce_csrf(request)
+        return user, None
+
+    @staticmethod
+    def _enforce_csrf(request) -> None:
+        check = _CsrfCheck(lambda req: None)
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
+        if reason:
+            raise exceptions.PermissionDenied(f"CSRF check failed: {reason}. Reload the page and try again.")

@@ -1,0 +1,153 @@
+"""PynamoDB models: one per table, with its indexes beside it; names and host come from settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
+ACTIVE_STATUSES = (PENDING, RUNNING)
+TERMINAL_STATUSES = (SUCCEEDED, FAILED)
+
+
+class UserHistoryIndex(GlobalSecondaryIndex):
+    """A person's edits, newest first: query by user_id, sorted by request_timestamp."""
+
+    class Meta:
+        index_name = "user_id-request_timestamp-index"
+        projection = AllProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    request_timestamp = UnicodeAttribute(range_key=True)
+
+
+class OutputImage(MapAttribute):
+    """One generated image: where it lives in S3 and what it is."""
+
+    key = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    width = NumberAttribute()
+    height = NumberAttribute()
+    size_bytes = NumberAttribute(null=True)
+    seed = NumberAttribute(null=True)
+
+
+class ImageEdit(Model):
+    """One edit request (ImageGenerationTable): metadata only, the bytes live in S3."""
+
+    class Meta:
+        table_name = "ImageGenerationTable"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    request_timestamp = UnicodeAttribute()
+    prompt = UnicodeAttribute(default="")
+    image_reference = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default=PENDING)
+
+    task = UnicodeAttribute(default="inpaint")
+    model_family = UnicodeAttribute(null=True)
+    model_id = UnicodeAttribute(null=True)
+    negative_prompt = UnicodeAttribute(null=True)
+    mask_reference = UnicodeAttribute(null=True)
+    input_content_type = UnicodeAttribute(null=True)
+    input_width = NumberAttribute(null=True)
+    input_height = NumberAttribute(null=True)
+    outputs = ListAttribute(of=OutputImage, default=list)
+    parameters = MapAttribute(default=dict)
+    parent_id = UnicodeAttribute(null=True)
+    idempotency_key = UnicodeAttribute(null=True)
+    engine = UnicodeAttribute(null=True)
+    engine_note = UnicodeAttribute(null=True)
+    filtered_count = NumberAttribute(default=0)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    started_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    latency_ms = NumberAttribute(null=True)
+    estimated_cost_usd = NumberAttribute(null=True)
+
+    by_user = UserHistoryIndex()
+
+
+class IdempotencyRecord(Model):
+    """Maps (user, Idempotency-Key) to the edit it created; lives in the edits table, outside the index.
+
+    It has no user_id attribute, so the sparse history index never sees it; expires_at lets DynamoDB's
+    TTL delete it after a day.
+    """
+
+    class Meta:
+        table_name = "ImageGenerationTable"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    edit_id = UnicodeAttribute()
+    request_fingerprint = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class WebSession(Model):
+    """A browser session (ImageEditSessionTable): the Cognito tokens stay server-side, never in a cookie."""
+
+    class Meta:
+        table_name = "ImageEditSessionTable"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    session_key = UnicodeAttribute(hash_key=True)
+    session_data = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+def bind_tables() -> None:
+    """Point every model at the configured table, region and endpoint; drop cached connections."""
+    for model, table_name in (
+        (ImageEdit, settings.DYNAMODB_TABLE),
+        (IdempotencyRecord, settings.DYNAMODB_TABLE),
+        (WebSession, settings.SESSION_TABLE),
+    ):
+        model.Meta.table_name = table_name
+        model.Meta.region = settings.AWS_REGION
+        model.Meta.host = settings.AWS_ENDPOINT_URL
+        # Fail fast instead of PynamoDB's default of long retries; the Lambda timeout is short.
+        model.Meta.connect_timeout_seconds = 3
+        model.Meta.read_timeout_seconds = 10
+        model.Meta.max_retry_attempts = 3
+        model._connection = None
+
+
+def tables_create(*, wait: bool = True) -> list[str]:
+    """Create the tables that do not exist yet (with TTL on expires_at); return the names created."""
+    created = []
+    for model in (ImageEdit, WebSession):
+        if model.exists():
+            continue
+        model.create_table(wait=wait)
+        created.append(model.Meta.table_name)
+    for model in (ImageEdit, WebSession):
+        client = model._get_connection().connection.client
+        ttl = client.describe_time_to_live(TableName=model.Meta.table_name)["TimeToLiveDescription"]
+        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            client.update_time_to_live(
+                TableName=model.Meta.table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+            )
+        # Point-in-time recovery: a bad deploy or a mistaken delete must be recoverable.
+        client.update_continuous_backups(
+            TableName=model.Meta.table_name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+    return created

@@ -1,0 +1,1 @@
+"""Business logic: writes and AWS calls, one module a concern."""

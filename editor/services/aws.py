@@ -1,0 +1,37 @@
+"""AWS clients, built lazily once per process behind cached getters (boto3 clients are thread-safe)."""
+
+from __future__ import annotations
+
+import functools
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(region_name=settings.AWS_REGION)
+
+
+@functools.cache
+def aws_client(service: str):
+    """Return the shared client for `service`, pointed at the local stack when one is configured."""
+    endpoint = settings.BEDROCK_ENDPOINT_URL if service == "bedrock-runtime" else settings.AWS_ENDPOINT_URL
+    config = Config(
+        connect_timeout=3,
+        read_timeout=10,
+        retries={"mode": "standard", "total_max_attempts": 3},
+        signature_version="s3v4" if service == "s3" else None,
+    )
+    if service == "bedrock-runtime":
+        from editor.services.bedrock import bedrock_client_config
+
+        config = bedrock_client_config()
+    return _session().client(service, endpoint_url=endpoint, config=config)
+
+
+def aws_clients_reset() -> None:
+    """Forget cached clients, so the next call sees changed settings (used by the local stack and tests)."""
+    aws_client.cache_clear()
+    _session.cache_clear()

@@ -1,0 +1,13 @@
+"""API routes under /api/v1/."""
+
+from django.urls import path
+
+from editor.views import auth
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token", auth.TokenApi.as_view(), name="auth-token"),
+    path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
+    path("me", auth.MeApi.as_view(), name="me"),
+]

@@ -1,0 +1,42 @@
+"""Sign-in API for REST clients: username and password to Cognito tokens, refresh, and who am I."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from editor.serializers import MeOutput, RefreshInput, SignInInput, TokensOutput
+from editor.services.cognito import cognito_refresh, cognito_sign_in
+
+
+class TokenApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=SignInInput, responses={200: TokensOutput}, auth=[])
+    def post(self, request):
+        data = SignInInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(cognito_sign_in(**data.validated_data))
+
+
+class RefreshApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={200: TokensOutput}, auth=[])
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(cognito_refresh(**data.validated_data))
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request):
+        user = request.user
+        return Response(
+            MeOutput({"sub": user.sub, "username": user.username, "groups": list(user.groups)}).data
+        )

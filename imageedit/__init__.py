@@ -1,0 +1,1 @@
+"""imageedit: the Django project."""

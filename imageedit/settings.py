@@ -1,0 +1,161 @@
+"""Settings, all from the environment: safe local defaults, and a fast failure in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# "local" runs against the embedded stack (devstack/); "production" is AWS (Zappa sets it).
+IMAGEEDIT_ENV = env.str("IMAGEEDIT_ENV", default="local")
+if IMAGEEDIT_ENV not in ("local", "production"):
+    raise ImproperlyConfigured("IMAGEEDIT_ENV must be 'local' or 'production'.")
+IS_PRODUCTION = IMAGEEDIT_ENV == "production"
+
+
+def required(name: str, local_default: str) -> str:
+    """Read a setting that production must set explicitly; locally fall back to the dev stack's value."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set in production.")
+    return local_default
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=not IS_PRODUCTION)
+SECRET_KEY = required("DJANGO_SECRET_KEY", "local-only-insecure-secret-key-change-me-0123456789abcdef")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["127.0.0.1", "localhost"])
+if IS_PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production.")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "editor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "editor.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "imageedit.urls"
+WSGI_APPLICATION = "imageedit.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "editor.context_processors.signed_in_user",
+            ],
+        },
+    }
+]
+
+# No relational database: Lambda containers share nothing, so state lives in DynamoDB and S3.
+DATABASES: dict = {}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve straight from the app folders (no collectstatic step before a Zappa package).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- AWS -------------------------------------------------------------------------------------------
+AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
+# Empty in AWS; the local stack points these at moto and at the local Bedrock-compatible engine.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
+BEDROCK_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", default="") or None
+
+DYNAMODB_TABLE = env.str("DYNAMODB_TABLE", default="ImageGenerationTable")
+SESSION_TABLE = env.str("SESSION_TABLE", default="ImageEditSessionTable")
+S3_BUCKET = required("S3_BUCKET", "imageedit-local")
+PRESIGNED_URL_TTL_SECONDS = env.int("PRESIGNED_URL_TTL_SECONDS", default=300)
+
+COGNITO_USER_POOL_ID = required("COGNITO_USER_POOL_ID", "")
+COGNITO_APP_CLIENT_ID = required("COGNITO_APP_CLIENT_ID", "")
+# The issuer is the AWS string inside the tokens; the JWKS URL is where the keys are fetched from.
+# They differ on the local stack, which serves the JWKS itself.
+COGNITO_ISSUER = env.str("COGNITO_ISSUER", default="")
+COGNITO_JWKS_URL = env.str("COGNITO_JWKS_URL", default="")
+JWKS_FETCH_TIMEOUT_SECONDS = env.float("JWKS_FETCH_TIMEOUT_SECONDS", default=3.0)
+JWKS_MIN_REFETCH_SECONDS = env.float("JWKS_MIN_REFETCH_SECONDS", default=10.0)
+ACCESS_TOKEN_MAX_BYTES = 8192
+
+# --- Security --------------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
+SECURE_HSTS_PRELOAD = IS_PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_ENGINE = "editor.sessions"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# --- API -------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "editor.authentication.CognitoJWTAuthentication",
+        "editor.authentication.CognitoSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # No django.contrib.auth: the user is whoever Cognito says the token belongs to.
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "editor.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "imageedit API",
+    "DESCRIPTION": "Edit images with Amazon Bedrock image models. Authenticate with a Cognito access token.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "editor.logging.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "pynamodb": {"level": "WARNING"},
+        "django.server": {"level": "WARNING"},
+    },
+}

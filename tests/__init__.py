@@ -1,0 +1,1 @@
+"""Tests: mirror editor/ and devstack/."""
