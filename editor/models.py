@@ -99,6 +99,19 @@ class IdempotencyRecord(Model):
     expires_at = TTLAttribute()
 
 
+class QuotaCounter(Model):
+    """Edits a person made on one UTC day (id quota#<sub>#<date>), counted atomically; expires by TTL."""
+
+    class Meta:
+        table_name = "ImageGenerationTable"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    used = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
 class WebSession(Model):
     """A browser session (ImageEditSessionTable): the Cognito tokens stay server-side, never in a cookie."""
 
@@ -117,6 +130,7 @@ def bind_tables() -> None:
     for model, table_name in (
         (ImageEdit, settings.DYNAMODB_TABLE),
         (IdempotencyRecord, settings.DYNAMODB_TABLE),
+        (QuotaCounter, settings.DYNAMODB_TABLE),
         (WebSession, settings.SESSION_TABLE),
     ):
         model.Meta.table_name = table_name

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from editor.services.bedrock import ADAPTERS, ASPECT_RATIOS, TASKS
+
 
 class SignInInput(serializers.Serializer):
     username = serializers.CharField(max_length=128)
@@ -26,3 +28,95 @@ class MeOutput(serializers.Serializer):
     sub = serializers.CharField()
     username = serializers.CharField()
     groups = serializers.ListField(child=serializers.CharField())
+
+
+class EditCreateInput(serializers.Serializer):
+    """POST /api/v1/edits: multipart (image and mask files) or JSON (generate, or continue from parent_id)."""
+
+    task = serializers.ChoiceField(choices=TASKS)
+    image = serializers.FileField(required=False)
+    mask = serializers.FileField(required=False)
+    prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000, trim_whitespace=False)
+    negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    model = serializers.ChoiceField(choices=list(ADAPTERS), required=False)
+    seed = serializers.IntegerField(required=False, min_value=0, max_value=4_294_967_294)
+    count = serializers.IntegerField(required=False, min_value=1, max_value=5, default=1)
+    left = serializers.IntegerField(required=False, min_value=0, max_value=2000, default=0)
+    right = serializers.IntegerField(required=False, min_value=0, max_value=2000, default=0)
+    up = serializers.IntegerField(required=False, min_value=0, max_value=2000, default=0)
+    down = serializers.IntegerField(required=False, min_value=0, max_value=2000, default=0)
+    search_prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    creativity = serializers.FloatField(required=False, min_value=0.1, max_value=1.0)
+    grow_mask = serializers.IntegerField(required=False, min_value=0, max_value=20)
+    output_format = serializers.ChoiceField(choices=["png", "jpeg", "webp"], required=False, default="png")
+    aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS, required=False, default="1:1")
+    parent_id = serializers.UUIDField(required=False)
+    wait = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=25,
+        help_text="Seconds to wait for the result before answering 202 (at most 25).",
+    )
+
+    def validate(self, attrs):
+        task = attrs["task"]
+        if task != "generate" and "image" not in attrs and "parent_id" not in attrs:
+            raise serializers.ValidationError(
+                {"image": f"The '{task}' task needs an image (or a parent_id)."}
+            )
+        if task in ("inpaint", "erase") and "mask" not in attrs:
+            raise serializers.ValidationError(
+                {"mask": f"The '{task}' task needs a mask: paint the area to change."}
+            )
+        if task == "generate" and ("image" in attrs or "mask" in attrs):
+            raise serializers.ValidationError(
+                {"image": "The 'generate' task makes an image from the prompt alone."}
+            )
+        return attrs
+
+
+class EditErrorOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class EditImageOutput(serializers.Serializer):
+    url = serializers.URLField()
+    download_url = serializers.URLField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    content_type = serializers.CharField()
+    seed = serializers.IntegerField(allow_null=True)
+
+
+class EditOutput(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["PENDING", "RUNNING", "SUCCEEDED", "FAILED"])
+    task = serializers.CharField()
+    model = serializers.CharField()
+    model_id = serializers.CharField()
+    prompt = serializers.CharField(allow_blank=True)
+    negative_prompt = serializers.CharField(allow_null=True)
+    parameters = serializers.DictField()
+    created_at = serializers.CharField()
+    started_at = serializers.CharField(allow_null=True)
+    finished_at = serializers.CharField(allow_null=True)
+    latency_ms = serializers.IntegerField(allow_null=True)
+    image_reference = serializers.CharField(allow_null=True)
+    mask_reference = serializers.CharField(allow_null=True)
+    input_url = serializers.URLField(allow_null=True)
+    mask_url = serializers.URLField(allow_null=True)
+    input_width = serializers.IntegerField(allow_null=True)
+    input_height = serializers.IntegerField(allow_null=True)
+    outputs = EditImageOutput(many=True)
+    filtered_count = serializers.IntegerField()
+    parent_id = serializers.CharField(allow_null=True)
+    error = EditErrorOutput(allow_null=True)
+    engine = serializers.CharField(allow_null=True)
+    engine_note = serializers.CharField(allow_null=True)
+    estimated_cost_usd = serializers.FloatField(allow_null=True)
+
+
+class EditListOutput(serializers.Serializer):
+    results = EditOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import auth
+from editor.views import auth, edits
 
 app_name = "api"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("auth/token", auth.TokenApi.as_view(), name="auth-token"),
     path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
     path("me", auth.MeApi.as_view(), name="me"),
+    path("edits", edits.EditsApi.as_view(), name="edits"),
+    path("edits/<str:edit_id>", edits.EditApi.as_view(), name="edit-detail"),
+    path("models", edits.ModelsApi.as_view(), name="models"),
 ]

@@ -107,6 +107,25 @@ JWKS_FETCH_TIMEOUT_SECONDS = env.float("JWKS_FETCH_TIMEOUT_SECONDS", default=3.0
 JWKS_MIN_REFETCH_SECONDS = env.float("JWKS_MIN_REFETCH_SECONDS", default=10.0)
 ACCESS_TOKEN_MAX_BYTES = 8192
 
+# --- Edits ---------------------------------------------------------------------------------------
+BEDROCK_DEFAULT_FAMILY = env.str("BEDROCK_DEFAULT_FAMILY", default="stability")
+# Override any model id, e.g. {"stability.inpaint": "us.stability.stable-image-inpaint-v1:0"}.
+BEDROCK_MODEL_IDS = env.json("BEDROCK_MODEL_IDS", default={})
+BEDROCK_CONNECT_TIMEOUT_SECONDS = env.float("BEDROCK_CONNECT_TIMEOUT_SECONDS", default=5)
+BEDROCK_READ_TIMEOUT_SECONDS = env.float("BEDROCK_READ_TIMEOUT_SECONDS", default=120)
+BEDROCK_MAX_ATTEMPTS = env.int("BEDROCK_MAX_ATTEMPTS", default=2)
+# The job runs inside one Lambda invocation: all Bedrock attempts must end before it is killed.
+EDIT_JOB_TIMEOUT_SECONDS = env.int("EDIT_JOB_TIMEOUT_SECONDS", default=300)
+if BEDROCK_READ_TIMEOUT_SECONDS * BEDROCK_MAX_ATTEMPTS + 30 > EDIT_JOB_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "BEDROCK_READ_TIMEOUT_SECONDS x BEDROCK_MAX_ATTEMPTS must leave 30 s of EDIT_JOB_TIMEOUT_SECONDS."
+    )
+# How long POST /edits waits for the result before answering 202; API Gateway cuts at 29 s.
+EDIT_WAIT_DEFAULT_SECONDS = env.float("EDIT_WAIT_DEFAULT_SECONDS", default=20)
+EDIT_WAIT_MAX_SECONDS = 25
+DAILY_EDIT_QUOTA = env.int("DAILY_EDIT_QUOTA", default=200)
+EDIT_WORKER_THREADS = env.int("EDIT_WORKER_THREADS", default=4)
+
 # --- Security --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = IS_PRODUCTION
@@ -121,6 +140,10 @@ SECURE_HSTS_PRELOAD = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_ENGINE = "editor.sessions"
+# Lambda takes at most 6 MB per synchronous request, and API Gateway base64-encodes binary bodies.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=4 * 1024 * 1024)
+# Stability's limit for edit inputs; Pillow's decompression-bomb check fires above it.
+MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=9_437_184)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
@@ -157,5 +180,7 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "pynamodb": {"level": "WARNING"},
         "django.server": {"level": "WARNING"},
+        "werkzeug": {"level": "WARNING"},
+        "devstack": {"level": "WARNING"},
     },
 }

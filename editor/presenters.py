@@ -1,0 +1,59 @@
+"""An edit item as the API and the pages show it: metadata plus presigned URLs, never image bytes."""
+
+from __future__ import annotations
+
+from editor.models import ImageEdit
+from editor.services.storage import presigned_url
+
+
+def _int(value) -> int | None:
+    return int(value) if value is not None else None
+
+
+def edit_present(edit: ImageEdit) -> dict:
+    outputs = []
+    for index, output in enumerate(edit.outputs or []):
+        extension = output.key.rsplit(".", 1)[-1]
+        outputs.append(
+            {
+                "url": presigned_url(key=output.key),
+                "download_url": presigned_url(
+                    key=output.key, download_name=f"imageedit-{edit.id[:8]}-{index}.{extension}"
+                ),
+                "width": int(output.width),
+                "height": int(output.height),
+                "content_type": output.content_type,
+                "seed": _int(output.seed),
+            }
+        )
+    parameters = edit.parameters.as_dict() if edit.parameters else {}
+    return {
+        "id": edit.id,
+        "status": edit.status,
+        "task": edit.task,
+        "model": edit.model_family,
+        "model_id": edit.model_id,
+        "prompt": edit.prompt or "",
+        "negative_prompt": edit.negative_prompt,
+        "parameters": {
+            key: (int(value) if isinstance(value, float) and value.is_integer() else value)
+            for key, value in parameters.items()
+        },
+        "created_at": edit.request_timestamp,
+        "started_at": edit.started_at,
+        "finished_at": edit.finished_at,
+        "latency_ms": _int(edit.latency_ms),
+        "image_reference": edit.image_reference,
+        "mask_reference": edit.mask_reference,
+        "input_url": presigned_url(key=edit.image_reference),
+        "mask_url": presigned_url(key=edit.mask_reference),
+        "input_width": _int(edit.input_width),
+        "input_height": _int(edit.input_height),
+        "outputs": outputs,
+        "filtered_count": int(edit.filtered_count or 0),
+        "parent_id": edit.parent_id,
+        "error": {"code": edit.error_code, "message": edit.error_message} if edit.error_code else None,
+        "engine": edit.engine,
+        "engine_note": edit.engine_note,
+        "estimated_cost_usd": float(edit.estimated_cost_usd) if edit.estimated_cost_usd is not None else None,
+    }

@@ -1,0 +1,48 @@
+"""Reads: a person's edits, newest first, by cursor; never a Scan."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from editor.authentication import CognitoUser
+from editor.errors import ServiceError
+from editor.models import ImageEdit
+from editor.services.edits import edit_expire_if_stale, edit_get_owned
+
+
+def _cursor_encode(last_key: dict | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, user: CognitoUser) -> dict:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        owner = key["user_id"]["S"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise ServiceError("invalid_cursor", "The cursor is not valid; start from the first page.") from exc
+    # A cursor is a position in one person's history; another person's is refused, not followed.
+    if owner != user.sub:
+        raise ServiceError("invalid_cursor", "The cursor is not valid; start from the first page.")
+    return key
+
+
+def edits_list(
+    *, user: CognitoUser, limit: int = 20, cursor: str | None = None
+) -> tuple[list[ImageEdit], str | None]:
+    """One page of the person's history, newest first, and the cursor of the next page (None at the end)."""
+    results = ImageEdit.by_user.query(
+        user.sub,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=_cursor_decode(cursor, user) if cursor else None,
+    )
+    items = [edit_expire_if_stale(item) for item in results]
+    return items, _cursor_encode(results.last_evaluated_key)
+
+
+def edit_get(*, user: CognitoUser, edit_id: str) -> ImageEdit:
+    return edit_expire_if_stale(edit_get_owned(user=user, edit_id=edit_id))

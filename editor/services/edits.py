@@ -1,0 +1,378 @@
+"""The edit lifecycle: accept (PENDING, inputs to S3, job), run (RUNNING -> SUCCEEDED | FAILED), delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from editor.authentication import CognitoUser
+from editor.errors import ServiceError
+from editor.logging import log_context_bind
+from editor.metrics import metrics_edit_finished, metrics_quota_refused
+from editor.models import (
+    ACTIVE_STATUSES,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    IdempotencyRecord,
+    ImageEdit,
+    OutputImage,
+    QuotaCounter,
+)
+from editor.services import jobs, storage
+from editor.services.bedrock import EditSpec, adapter_get, model_run
+from editor.services.images import CONTENT_TYPES, SourceImage, image_load, mask_load
+
+logger = logging.getLogger(__name__)
+
+# Options kept in the item's `parameters` map (prompt and negative prompt have attributes of their own).
+PARAMETER_NAMES = (
+    "seed",
+    "count",
+    "left",
+    "right",
+    "up",
+    "down",
+    "search_prompt",
+    "creativity",
+    "grow_mask",
+    "output_format",
+    "aspect_ratio",
+)
+EXTENSIONS = {value: key for key, value in CONTENT_TYPES.items()}
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC with microseconds: sorts as text, which the history index relies on."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _fingerprint(
+    task: str, options: dict, image: bytes | None, mask: bytes | None, parent_id: str | None
+) -> str:
+    digest = hashlib.sha256(
+        json.dumps(
+            {"task": task, "options": options, "parent_id": parent_id}, sort_keys=True, default=str
+        ).encode()
+    )
+    for blob in (image, mask):
+        digest.update(hashlib.sha256(blob or b"").digest())
+    return digest.hexdigest()
+
+
+def _quota_take(user: CognitoUser) -> None:
+    """Count one edit against the person's daily quota, atomically; refuse past the limit."""
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    counter = QuotaCounter(id=f"quota#{user.sub}#{today}")
+    try:
+        counter.update(
+            actions=[
+                QuotaCounter.used.add(1),
+                QuotaCounter.expires_at.set(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)),
+            ],
+            condition=QuotaCounter.used.does_not_exist() | (QuotaCounter.used < settings.DAILY_EDIT_QUOTA),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        metrics_quota_refused()
+        raise ServiceError(
+            "daily_quota_exceeded",
+            f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC.",
+            status=429,
+        ) from exc
+
+
+def _idempotent_claim(user: CognitoUser, key: str, fingerprint: str, edit_id: str) -> str | None:
+    """Claim the key for edit_id; return the id of the edit that already holds it, if any."""
+    record_id = "idem#" + hashlib.sha256(f"{user.sub}\n{key}".encode()).hexdigest()
+    record = IdempotencyRecord(
+        id=record_id, edit_id=edit_id, request_fingerprint=fingerprint, expires_at=dt.timedelta(days=1)
+    )
+    try:
+        record.save(condition=IdempotencyRecord.id.does_not_exist())
+        return None
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    existing = IdempotencyRecord.get(record_id, consistent_read=True)
+    if existing.request_fingerprint != fingerprint:
+        raise ServiceError(
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request.",
+            status=422,
+        )
+    return existing.edit_id
+
+
+def edit_get_owned(*, user: CognitoUser, edit_id: str) -> ImageEdit:
+    """The person's edit, or a 404: someone else's edit is indistinguishable from a missing one."""
+    try:
+        edit = ImageEdit.get(str(edit_id), consistent_read=True)
+    except DoesNotExist:
+        edit = None
+    if edit is None or edit.user_id != user.sub:
+        raise ServiceError("not_found", "No such edit.", status=404)
+    return edit
+
+
+def _parent_input(user: CognitoUser, parent_id: str) -> bytes:
+    parent = edit_get_owned(user=user, edit_id=parent_id)
+    if parent.status != SUCCEEDED or not parent.outputs:
+        raise ServiceError("parent_not_ready", "The edit to continue from has no result to edit.", status=409)
+    return storage.object_get(key=parent.outputs[0].key)
+
+
+def edit_create(
+    *,
+    user: CognitoUser,
+    task: str,
+    options: dict,
+    image: bytes | None = None,
+    mask: bytes | None = None,
+    parent_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[ImageEdit, bool]:
+    """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
+
+    Returns (edit, created); an Idempotency-Key seen before returns the first edit, created=False.
+    """
+    family = options.get("model") or settings.BEDROCK_DEFAULT_FAMILY
+    adapter = adapter_get(family)
+    if parent_id and image is None:
+        image = _parent_input(user, parent_id)
+    source = image_load(image)[0] if image is not None else None
+    mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
+    spec = EditSpec(
+        task=task,
+        image=source,
+        mask=mask_source,
+        prompt=options.get("prompt", ""),
+        negative_prompt=options.get("negative_prompt", ""),
+        **{name: options[name] for name in PARAMETER_NAMES if options.get(name) is not None},
+    )
+    adapter.check(spec)
+
+    edit_id = str(uuid.uuid4())
+    if idempotency_key:
+        fingerprint = _fingerprint(task, options, image, mask, parent_id)
+        existing_id = _idempotent_claim(user, idempotency_key, fingerprint, edit_id)
+        if existing_id:
+            return _edit_when_saved(user, existing_id), False
+    _quota_take(user)
+
+    edit = ImageEdit(
+        id=edit_id,
+        user_id=user.sub,
+        request_timestamp=utc_now(),
+        status=PENDING,
+        task=task,
+        prompt=spec.prompt,
+        negative_prompt=spec.negative_prompt or None,
+        model_family=adapter.family,
+        model_id=adapter.model_id(task, spec),
+        parent_id=parent_id,
+        idempotency_key=idempotency_key,
+        parameters={name: options[name] for name in PARAMETER_NAMES if options.get(name) not in (None, "")},
+        input_content_type=source.content_type if source else None,
+        input_width=source.width if source else None,
+        input_height=source.height if source else None,
+    )
+    if source:
+        edit.image_reference = storage.object_key(
+            user_id=user.sub, edit_id=edit_id, name=f"input.{source.format}"
+        )
+    if mask_source:
+        edit.mask_reference = storage.object_key(user_id=user.sub, edit_id=edit_id, name="mask.png")
+    # The item exists before anything else happens, so every accepted request has a record to end.
+    edit.save()
+    log_context_bind(edit_id=edit_id, task=task, model_id=edit.model_id)
+    logger.info("edit accepted", extra={"status": PENDING})
+    try:
+        if source:
+            storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
+        if mask_source:
+            storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+        jobs.job_submit(edit_id)
+    except ServiceError as exc:
+        _finish_failed(edit, exc.code, exc.message)
+        raise
+    except Exception:
+        _finish_failed(edit, "internal_error", "The edit could not be started; try again.")
+        raise
+    return edit, True
+
+
+def _edit_when_saved(user: CognitoUser, edit_id: str) -> ImageEdit:
+    # A concurrent duplicate may have claimed the key a moment before saving its item.
+    for _ in range(20):
+        try:
+            return edit_get_owned(user=user, edit_id=edit_id)
+        except ServiceError:
+            time.sleep(0.1)
+    return edit_get_owned(user=user, edit_id=edit_id)
+
+
+def _spec_from_item(edit: ImageEdit) -> EditSpec:
+    parameters = edit.parameters.as_dict() if edit.parameters else {}
+    source = mask = None
+    if edit.image_reference:
+        data = storage.object_get(key=edit.image_reference)
+        source = SourceImage(
+            data=data,
+            format=EXTENSIONS[edit.input_content_type],
+            width=int(edit.input_width),
+            height=int(edit.input_height),
+        )
+    if edit.mask_reference:
+        mask = SourceImage(
+            data=storage.object_get(key=edit.mask_reference),
+            format="png",
+            width=int(edit.input_width),
+            height=int(edit.input_height),
+        )
+    numeric = {"seed", "count", "left", "right", "up", "down", "grow_mask"}
+    parameters = {name: int(value) if name in numeric else value for name, value in parameters.items()}
+    if "creativity" in parameters:
+        parameters["creativity"] = float(parameters["creativity"])
+    return EditSpec(
+        task=edit.task,
+        image=source,
+        mask=mask,
+        prompt=edit.prompt or "",
+        negative_prompt=edit.negative_prompt or "",
+        **parameters,
+    )
+
+
+def edit_run(*, edit_id: str) -> None:
+    """The job: run one PENDING edit to a terminal state. Safe to call twice (Lambda may retry)."""
+    log_context_bind(edit_id=edit_id)
+    try:
+        edit = ImageEdit.get(edit_id, consistent_read=True)
+    except DoesNotExist:
+        logger.warning("edit vanished before its job ran")
+        return
+    if edit.status != PENDING:
+        return
+    try:
+        edit.update(
+            actions=[ImageEdit.status.set(RUNNING), ImageEdit.started_at.set(utc_now())],
+            condition=ImageEdit.status == PENDING,
+        )
+    except UpdateError:
+        return  # another invocation took it, or it was deleted
+    log_context_bind(user_id=edit.user_id, task=edit.task, model_id=edit.model_id)
+    started = time.monotonic()
+    try:
+        result = model_run(spec=_spec_from_item(edit), family=edit.model_family)
+        outputs = []
+        for index, image in enumerate(result.images):
+            key = storage.object_key(
+                user_id=edit.user_id,
+                edit_id=edit.id,
+                name=f"output-{index}.{EXTENSIONS.get(image.content_type, 'png')}",
+            )
+            storage.object_put(key=key, data=image.data, content_type=image.content_type)
+            outputs.append(
+                OutputImage(
+                    key=key,
+                    content_type=image.content_type,
+                    width=image.width,
+                    height=image.height,
+                    size_bytes=len(image.data),
+                    seed=image.seed,
+                )
+            )
+    except ServiceError as exc:
+        _finish_failed(edit, exc.code, exc.message, started=started)
+        return
+    except Exception:
+        logger.exception("edit job crashed")
+        _finish_failed(edit, "internal_error", "The edit failed unexpectedly; try again.", started=started)
+        return
+    latency_ms = int((time.monotonic() - started) * 1000)
+    adapter = adapter_get(edit.model_family)
+    try:
+        edit.update(
+            actions=[
+                ImageEdit.status.set(SUCCEEDED),
+                ImageEdit.outputs.set(outputs),
+                ImageEdit.model_id.set(result.model_id),
+                ImageEdit.engine.set(result.engine),
+                ImageEdit.engine_note.set(result.engine_note),
+                ImageEdit.filtered_count.set(result.filtered),
+                ImageEdit.finished_at.set(utc_now()),
+                ImageEdit.latency_ms.set(latency_ms),
+                ImageEdit.estimated_cost_usd.set(
+                    adapter.estimated_cost(edit.task, len(outputs) + result.filtered)
+                ),
+            ],
+            condition=ImageEdit.status == RUNNING,
+        )
+    except UpdateError:
+        # Deleted (or expired as stale) while running: its outputs must not linger in S3.
+        storage.objects_delete(keys=[output.key for output in outputs])
+        return
+    metrics_edit_finished(edit, latency_ms=latency_ms, images=len(outputs), filtered=result.filtered)
+    logger.info(
+        "edit finished", extra={"status": SUCCEEDED, "latency_ms": latency_ms, "engine": result.engine}
+    )
+
+
+def _finish_failed(edit: ImageEdit, code: str, message: str, *, started: float | None = None) -> None:
+    latency_ms = int((time.monotonic() - started) * 1000) if started else None
+    try:
+        edit.update(
+            actions=[
+                ImageEdit.status.set(FAILED),
+                ImageEdit.error_code.set(code),
+                ImageEdit.error_message.set(message),
+                ImageEdit.finished_at.set(utc_now()),
+                ImageEdit.latency_ms.set(latency_ms),
+            ],
+            condition=ImageEdit.status.is_in(*ACTIVE_STATUSES),
+        )
+    except UpdateError:
+        return
+    metrics_edit_finished(edit, latency_ms=latency_ms, images=0, filtered=0, error_code=code)
+    logger.warning("edit failed", extra={"status": FAILED, "error_code": code, "error_message": message})
+
+
+def edit_expire_if_stale(edit: ImageEdit) -> ImageEdit:
+    """An edit active past the job timeout was killed with its Lambda: record that, so none stays RUNNING."""
+    if edit.status not in ACTIVE_STATUSES:
+        return edit
+    accepted = dt.datetime.strptime(edit.request_timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    if (dt.datetime.now(dt.UTC) - accepted).total_seconds() > settings.EDIT_JOB_TIMEOUT_SECONDS + 60:
+        _finish_failed(edit, "timed_out", "The edit did not finish in time; try again.")
+        edit.refresh(consistent_read=True)
+    return edit
+
+
+def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:
+    """Poll (consistent reads) until the edit is terminal or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while edit.status in ACTIVE_STATUSES and time.monotonic() < deadline:
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.5)
+        edit.refresh(consistent_read=True)
+    return edit
+
+
+def edit_delete(*, user: CognitoUser, edit_id: str) -> None:
+    """Remove the edit's images from S3, then its item."""
+    edit = edit_get_owned(user=user, edit_id=edit_id)
+    keys = [edit.image_reference, edit.mask_reference, *(output.key for output in edit.outputs or [])]
+    storage.objects_delete(keys=keys)
+    edit.delete()
+    logger.info("edit deleted", extra={"edit_id": edit_id})

@@ -1,0 +1,111 @@
+"""The edits API: create (and wait a bounded time), list, get (optionally wait), delete; and the models."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from editor.models import ACTIVE_STATUSES
+from editor.presenters import edit_present
+from editor.selectors import edit_get, edits_list
+from editor.serializers import EditCreateInput, EditListOutput, EditOutput
+from editor.services.bedrock import models_describe
+from editor.services.edits import edit_create, edit_delete, edit_wait
+
+_OPTION_NAMES = (
+    "prompt",
+    "negative_prompt",
+    "model",
+    "seed",
+    "count",
+    "left",
+    "right",
+    "up",
+    "down",
+    "search_prompt",
+    "creativity",
+    "grow_mask",
+    "output_format",
+    "aspect_ratio",
+)
+
+
+def _edit_response(request, edit, *, created: bool) -> Response:
+    body = edit_present(edit)
+    location = reverse("api:edit-detail", kwargs={"edit_id": edit.id})
+    if edit.status in ACTIVE_STATUSES:
+        return Response(body, status=202, headers={"Location": location, "Retry-After": "2"})
+    return Response(body, status=201 if created else 200, headers={"Location": location})
+
+
+class _ListQuery(drf_serializers.Serializer):
+    limit = drf_serializers.IntegerField(min_value=1, max_value=100, default=20)
+    cursor = drf_serializers.CharField(required=False, max_length=2048)
+
+
+class _WaitQuery(drf_serializers.Serializer):
+    wait = drf_serializers.FloatField(min_value=0, max_value=25, default=0)
+
+
+class EditsApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": EditCreateInput, "application/json": EditCreateInput},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={201: EditOutput, 202: EditOutput, 200: EditOutput},
+        description="Start an edit. Waits up to `wait` seconds (default 20) for the result: 201 with the "
+        "finished edit (SUCCEEDED or FAILED), or 202 with its status and a Location to poll.",
+    )
+    def post(self, request):
+        data = EditCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        edit, created = edit_create(
+            user=request.user,
+            task=values["task"],
+            options={name: values[name] for name in _OPTION_NAMES if name in values},
+            image=values["image"].read() if "image" in values else None,
+            mask=values["mask"].read() if "mask" in values else None,
+            parent_id=str(values["parent_id"]) if "parent_id" in values else None,
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:255] or None,
+        )
+        wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)
+        edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))
+        return _edit_response(request, edit, created=created)
+
+    @extend_schema(parameters=[_ListQuery], responses={200: EditListOutput})
+    def get(self, request):
+        query = _ListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        items, next_cursor = edits_list(user=request.user, **query.validated_data)
+        return Response({"results": [edit_present(item) for item in items], "next_cursor": next_cursor})
+
+
+class EditApi(APIView):
+    @extend_schema(parameters=[_WaitQuery], responses={200: EditOutput, 202: EditOutput})
+    def get(self, request, edit_id: str):
+        query = _WaitQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        edit = edit_get(user=request.user, edit_id=edit_id)
+        edit = edit_wait(edit=edit, timeout=query.validated_data["wait"])
+        response = _edit_response(request, edit, created=False)
+        if response.status_code == 202:
+            response.status_code = 200  # a GET of a running edit is a plain 200 with its status
+        return response
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, edit_id: str):
+        edit_delete(user=request.user, edit_id=edit_id)
+        return Response(status=204)
+
+
+class ModelsApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response({"default": settings.BEDROCK_DEFAULT_FAMILY, "models": models_describe()})
