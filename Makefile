@@ -26,7 +26,7 @@ test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is 
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m cfnlint infra/template.yaml
+	$(BIN)/cfn-lint infra/template.yaml
 
 bench: $(STAMP)  ## print the performance figures (not a test)
 	$(BIN)/python -m bench
