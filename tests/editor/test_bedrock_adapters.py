@@ -1,0 +1,291 @@
+"""Each adapter's bodies match the documented formats; responses and every Bedrock error are read right."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from botocore.stub import Stubber
+from PIL import Image
+
+from editor.errors import ServiceError
+from editor.services.aws import aws_client
+from editor.services.bedrock import (
+    ADAPTERS,
+    BEDROCK_ERRORS,
+    EditSpec,
+    adapter_get,
+    bedrock_invoke,
+)
+from editor.services.images import SourceImage
+
+CONTRACTS = json.loads((Path(__file__).parent / "fixtures" / "bedrock_contracts.json").read_text())
+TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
+
+
+def png_source(width: int, height: int, mode: str = "RGB", fill=(90, 120, 200)) -> SourceImage:
+    out = io.BytesIO()
+    Image.new(mode, (width, height), fill).save(out, "PNG")
+    return SourceImage(data=out.getvalue(), format="png", width=width, height=height)
+
+
+def mask_source(width: int, height: int) -> SourceImage:
+    """The app's convention: white (255) = change, over the left half; black = keep."""
+    mask = Image.new("L", (width, height), 0)
+    mask.paste(255, (0, 0, width // 2, height))
+    out = io.BytesIO()
+    mask.save(out, "PNG")
+    return SourceImage(data=out.getvalue(), format="png", width=width, height=height)
+
+
+def spec_for(family: str, task: str) -> EditSpec:
+    size = (320, 320) if family in ("nova", "titan") else (128, 96)
+    image = png_source(*size)
+    fields = {"task": task, "seed": 7, "count": 1, "negative_prompt": "blurry"}
+    if task != "generate":
+        fields["image"] = image
+    if task in ("inpaint", "erase"):
+        fields["mask"] = mask_source(*size)
+    if task in ("inpaint", "replace", "generate", "outpaint"):
+        fields["prompt"] = "a red barn"
+    if task == "replace":
+        fields["search_prompt"] = "the car"
+    if task == "outpaint":
+        fields.update(left=32, down=16)
+    if task == "erase" and family == "stability":
+        fields.pop("negative_prompt")
+    return EditSpec(**fields)
+
+
+def assert_fields(values: dict, required: dict, optional: dict, where: str) -> None:
+    allowed = {**required, **optional}
+    assert set(required) <= set(values), f"{where}: missing {set(required) - set(values)}"
+    assert set(values) <= set(allowed), f"{where}: undocumented {set(values) - set(allowed)}"
+    for name, value in values.items():
+        kind = allowed[name]
+        if kind == "base64":
+            assert base64.b64decode(value, validate=True), f"{where}.{name} is not base64"
+        else:
+            assert isinstance(value, TYPES[kind]), f"{where}.{name} should be {kind}"
+
+
+def decoded_mask(b64: str) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(b64))).convert("L")
+
+
+@pytest.mark.parametrize("contract_name", [name for name in CONTRACTS if not name.startswith("_")])
+def test_body_matches_the_documented_format(contract_name):
+    family, task = contract_name.split(".")
+    contract = CONTRACTS[contract_name]
+    adapter = adapter_get(family)
+    spec = spec_for(family, task)
+    adapter.check(spec)
+    body = adapter.body(spec)
+    assert adapter.model_id(task, spec) == contract["model_id"]
+    if family == "stability":
+        assert "taskType" not in body
+        assert_fields(body, contract["required"], contract["optional"], contract_name)
+        return
+    assert body["taskType"] == contract["taskType"]
+    assert set(body) <= {"taskType", contract["params_key"], "imageGenerationConfig"}
+    assert_fields(body[contract["params_key"]], contract["required"], contract["optional"], contract_name)
+    if "config" in contract:
+        assert_fields(body["imageGenerationConfig"], {}, contract["config"], f"{contract_name}.config")
+    else:
+        assert "imageGenerationConfig" not in body
+
+
+@pytest.mark.parametrize("family", ["nova", "titan"])
+def test_inpaint_mask_is_pure_black_where_painted_for_nova_and_titan(family):
+    body = adapter_get(family).body(spec_for(family, "inpaint"))
+    mask = decoded_mask(body["inPaintingParams"]["maskImage"])
+    assert {colour for _, colour in mask.getcolors()} == {0, 255}  # Nova takes only pure black and white
+    assert mask.getpixel((10, 10)) == 0 and mask.getpixel((300, 10)) == 255
+
+
+def test_stability_mask_keeps_white_as_change():
+    body = adapter_get("stability").body(spec_for("stability", "inpaint"))
+    mask = decoded_mask(body["mask"])
+    assert mask.getpixel((5, 5)) == 255 and mask.getpixel((120, 5)) == 0
+
+
+def test_nova_outpaint_pads_the_canvas_and_marks_the_margin_white():
+    body = adapter_get("nova").body(spec_for("nova", "outpaint"))
+    params = body["outPaintingParams"]
+    canvas = Image.open(io.BytesIO(base64.b64decode(params["image"])))
+    mask = decoded_mask(params["maskImage"])
+    assert canvas.size == mask.size == (352, 336)
+    assert mask.getpixel((5, 5)) == 255 and mask.getpixel((100, 100)) == 0
+
+
+def test_nova_never_sends_width_or_height_for_inpainting():
+    config = adapter_get("nova").body(spec_for("nova", "inpaint"))["imageGenerationConfig"]
+    assert "width" not in config and "height" not in config
+
+
+def test_webp_is_reencoded_for_models_that_do_not_take_it():
+    out = io.BytesIO()
+    Image.new("RGB", (320, 320), "red").save(out, "WEBP")
+    webp = SourceImage(data=out.getvalue(), format="webp", width=320, height=320)
+    body = adapter_get("nova").body(EditSpec(task="remove_background", image=webp))
+    assert base64.b64decode(body["backgroundRemovalParams"]["image"]).startswith(b"\x89PNG")
+    stability = adapter_get("stability").body(EditSpec(task="remove_background", image=webp))
+    assert base64.b64decode(stability["image"]) == webp.data  # taken as is: no needless re-encode
+
+
+@pytest.mark.parametrize(
+    ("family", "spec", "fragment"),
+    [
+        (
+            "titan",
+            EditSpec(
+                task="inpaint", image=png_source(320, 320), mask=mask_source(320, 320), prompt="x" * 513
+            ),
+            "512",
+        ),
+        ("nova", EditSpec(task="generate", prompt="x" * 1025), "1,024"),
+        (
+            "stability",
+            EditSpec(
+                task="inpaint", image=png_source(128, 96), mask=mask_source(128, 96), prompt="x" * 10_001
+            ),
+            "10,000",
+        ),
+        ("nova", EditSpec(task="remove_background", image=png_source(330, 320)), "divisible by 16"),
+        ("nova", EditSpec(task="remove_background", image=png_source(256, 256)), "320"),
+        ("titan", EditSpec(task="remove_background", image=png_source(1500, 600)), "1,408"),
+        ("stability", EditSpec(task="erase", image=png_source(60, 100), mask=mask_source(60, 100)), "64"),
+        (
+            "stability",
+            EditSpec(task="erase", image=png_source(300, 100), mask=mask_source(300, 100)),
+            "aspect",
+        ),
+        (
+            "stability",
+            EditSpec(task="inpaint", image=png_source(128, 96), mask=mask_source(128, 96)),
+            "prompt",
+        ),
+        ("stability", EditSpec(task="outpaint", image=png_source(128, 96)), "margin"),
+        ("stability", EditSpec(task="generate", prompt="x", count=2), "at most 1"),
+        ("nova", EditSpec(task="generate", prompt="x", seed=900_000_000), "seed"),
+        ("titan", EditSpec(task="upscale", image=png_source(320, 320)), "cannot do 'upscale'"),
+    ],
+)
+def test_limits_are_checked_before_any_call(family, spec, fragment):
+    with pytest.raises(ServiceError) as caught:
+        adapter_get(family).check(spec)
+    assert caught.value.status == 400 and fragment in caught.value.message
+
+
+def b64_png(width: int = 8, height: int = 8) -> str:
+    return base64.b64encode(png_source(width, height).data).decode()
+
+
+class TestResponseParsing:
+    def test_stability_success(self):
+        parsed = ADAPTERS["stability"].parse(
+            {"images": [b64_png()], "seeds": [11], "finish_reasons": [None]}, EditSpec(task="inpaint")
+        )
+        assert len(parsed.images) == 1 and parsed.seeds == [11] and parsed.filtered == 0
+
+    def test_stability_fully_filtered(self):
+        with pytest.raises(ServiceError) as caught:
+            ADAPTERS["stability"].parse(
+                {"images": [b64_png()], "seeds": [1], "finish_reasons": ["Filter reason: output image"]},
+                EditSpec(task="inpaint"),
+            )
+        assert caught.value.code == "content_filtered" and "output image" in caught.value.message
+
+    def test_stability_inference_error(self):
+        with pytest.raises(ServiceError) as caught:
+            ADAPTERS["stability"].parse(
+                {"images": [""], "seeds": [1], "finish_reasons": ["Inference error"]},
+                EditSpec(task="inpaint"),
+            )
+        assert caught.value.code == "model_error" and caught.value.status == 502
+
+    def test_nova_partially_filtered_keeps_the_rest(self):
+        parsed = ADAPTERS["nova"].parse(
+            {
+                "images": [b64_png()],
+                "error": "Some of the generated images have been blocked by our content filters.",
+            },
+            EditSpec(task="generate", prompt="x", count=3),
+        )
+        assert len(parsed.images) == 1 and parsed.filtered == 2
+
+    def test_nova_fully_filtered_is_http_200_with_error(self):
+        with pytest.raises(ServiceError) as caught:
+            ADAPTERS["nova"].parse(
+                {
+                    "images": [],
+                    "error": "All of the generated images have been blocked by our content filters.",
+                },
+                EditSpec(task="generate", count=1),
+            )
+        assert caught.value.code == "content_filtered" and caught.value.status == 422
+
+    def test_titan_success(self):
+        parsed = ADAPTERS["titan"].parse(
+            {"images": [b64_png(), b64_png()]}, EditSpec(task="generate", count=2)
+        )
+        assert len(parsed.images) == 2 and parsed.filtered == 0
+
+
+class TestBedrockErrors:
+    """Every InvokeModel error, through the real client with botocore's Stubber at the boundary."""
+
+    @pytest.fixture
+    def stubber(self, local_stack):
+        with Stubber(aws_client("bedrock-runtime")) as stubber:
+            yield stubber
+
+    @pytest.mark.parametrize("code", list(BEDROCK_ERRORS))
+    def test_each_error_maps_to_a_clear_service_error(self, stubber, code):
+        our_code, status, _, retryable = BEDROCK_ERRORS[code]
+        stubber.add_client_error(
+            "invoke_model",
+            service_error_code=code,
+            service_message="detail from AWS",
+            http_status_code=status,
+        )
+        with pytest.raises(ServiceError) as caught:
+            bedrock_invoke(model_id="stability.stable-image-inpaint-v1:0", body={"prompt": "x"})
+        assert (caught.value.code, caught.value.status, caught.value.retryable) == (
+            our_code,
+            status,
+            retryable,
+        )
+        assert caught.value.message and "Traceback" not in caught.value.message
+
+    def test_content_filtered_input_is_its_own_error(self, stubber):
+        stubber.add_client_error(
+            "invoke_model",
+            service_error_code="ValidationException",
+            http_status_code=400,
+            service_message="This request has been blocked by our content filters.",
+        )
+        with pytest.raises(ServiceError) as caught:
+            bedrock_invoke(model_id="amazon.nova-canvas-v1:0", body={})
+        assert caught.value.code == "content_filtered"
+
+    def test_validation_message_is_passed_on(self, stubber):
+        stubber.add_client_error(
+            "invoke_model",
+            service_error_code="ValidationException",
+            http_status_code=400,
+            service_message="extraneous key [foo] is not permitted",
+        )
+        with pytest.raises(ServiceError) as caught:
+            bedrock_invoke(model_id="stability.stable-image-inpaint-v1:0", body={})
+        assert "extraneous key [foo]" in caught.value.message
+
+
+def test_retries_fit_inside_the_job_timeout(settings):
+    from editor.services.bedrock import bedrock_client_config
+
+    config = bedrock_client_config()
+    assert config.read_timeout * config.retries["total_max_attempts"] < settings.EDIT_JOB_TIMEOUT_SECONDS
