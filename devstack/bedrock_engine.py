@@ -7,7 +7,7 @@ import math
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 INPAINT_METHODS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 # Masked pixels inpainted directly at full resolution; bigger masks are filled coarse-to-fine because
@@ -88,8 +88,10 @@ def inpaint(pixels: np.ndarray, mask: np.ndarray, *, method: str = "telea", radi
     if not hard.any():
         return pixels.copy()
     if hard.all():
-        raise EngineError("the mask covers the whole image; the local engine needs unmasked pixels to fill from")
+        raise EngineError("the mask covers the whole image, leaving no pixels to fill from")
     filled = _fill(pixels, hard, INPAINT_METHODS[method], radius)
+    if np.array_equal(mask, hard):
+        return filled
     strength = mask.astype(np.float32)[..., None] / 255.0
     return (pixels * (1.0 - strength) + filled * strength + 0.5).astype(np.uint8)
 
@@ -97,21 +99,34 @@ def inpaint(pixels: np.ndarray, mask: np.ndarray, *, method: str = "telea", radi
 def _fill(pixels: np.ndarray, hard: np.ndarray, flag: int, radius: int) -> np.ndarray:
     factor = math.ceil(math.sqrt(cv2.countNonZero(hard) / FULL_RES_BUDGET))
     if factor <= 1:
-        return cv2.inpaint(pixels, hard, radius, flag)
+        return _inpaint_window(pixels, hard, radius, flag)
     height, width = hard.shape
     size = (max(1, width // factor), max(1, height // factor))
     small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
     # Any coverage marks a coarse pixel as unknown, so the masked colours never leak into the fill.
     small_hard = np.where(cv2.resize(hard, size, interpolation=cv2.INTER_AREA) > 0, 255, 0).astype(np.uint8)
     if small_hard.all():
-        return cv2.inpaint(pixels, hard, radius, flag)
+        return _inpaint_window(pixels, hard, radius, flag)
     coarse = cv2.inpaint(small, small_hard, max(3, round(radius / factor)), flag)
     base = pixels.copy()
-    np.copyto(base, cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR), where=hard[..., None] > 0)
+    upsampled = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+    np.copyto(base, upsampled, where=hard[..., None] > 0)
     # Re-fill a rim inside the mask at full resolution so the coarse interior meets the real edge smoothly.
-    rim = 2 * (2 * factor + radius) + 1
+    rim = 2 * (factor + radius) + 1
     core = cv2.erode(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim)))
-    return cv2.inpaint(base, cv2.subtract(hard, core), radius, flag)
+    return _inpaint_window(base, cv2.subtract(hard, core), radius, flag)
+
+
+def _inpaint_window(pixels: np.ndarray, hard: np.ndarray, radius: int, flag: int) -> np.ndarray:
+    # cv2.inpaint works on the whole frame; only the mask's box plus the sampling radius can change.
+    x, y, w, h = cv2.boundingRect(hard)
+    margin = radius + 2
+    top, left = max(0, y - margin), max(0, x - margin)
+    bottom, right = min(hard.shape[0], y + h + margin), min(hard.shape[1], x + w + margin)
+    result = pixels.copy()
+    window = np.s_[top:bottom, left:right]
+    result[window] = cv2.inpaint(pixels[window], hard[window], radius, flag)
+    return result
 
 
 def outpaint(pixels: np.ndarray, *, left: int, right: int, up: int, down: int,
@@ -160,7 +175,7 @@ def remove_background(pixels: np.ndarray, *, seed: int) -> np.ndarray:
     inset_x, inset_y = max(1, round(small_width * 0.05)), max(1, round(small_height * 0.05))
     rect = (inset_x, inset_y, small_width - 2 * inset_x, small_height - 2 * inset_y)
     labels = np.zeros((small_height, small_width), np.uint8)
-    cv2.setRNGSeed(seed)  # GrabCut's k-means draws from OpenCV's per-thread RNG
+    cv2.setRNGSeed(seed % 2**31)  # GrabCut's k-means draws from OpenCV's per-thread RNG (a C int seed)
     cv2.grabCut(small, labels, rect, None, None, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_RECT)
     subject = _largest_component((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD))
     alpha = cv2.resize(subject.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
@@ -175,5 +190,6 @@ def _largest_component(foreground: np.ndarray) -> np.ndarray:
     return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
 
 
-def upscale(pixels: np.ndarray, *, width: int, height: int) -> np.ndarray:
+def resize(pixels: np.ndarray, *, width: int, height: int) -> np.ndarray:
+    """Lanczos resampling: the local upscaler, and how masks are fitted to their image."""
     return cv2.resize(pixels, (width, height), interpolation=cv2.INTER_LANCZOS4)
