@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 
+from editor.logging import log_context_bind
 from editor.services.tokens import TokenInvalid, access_token_verify
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ class CognitoJWTAuthentication(authentication.BaseAuthentication):
             self._refuse(request, "The token is not a well-formed JWT.")
         except TokenInvalid as exc:
             self._refuse(request, str(exc))
-        return CognitoUser.from_claims(claims), claims
+        user = CognitoUser.from_claims(claims)
+        log_context_bind(user_sub=user.sub)
+        return user, claims
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="imageedit"'
@@ -84,6 +87,7 @@ class CognitoSessionAuthentication(authentication.BaseAuthentication):
         if user is None:
             return None
         self._enforce_csrf(request)
+        log_context_bind(user_sub=user.sub)
         return user, None
 
     @staticmethod

@@ -49,15 +49,23 @@ def emit(
 
 
 def metrics_edit_finished(
-    edit, *, latency_ms: int | None, images: int, filtered: int, error_code: str | None = None
+    edit,
+    *,
+    latency_ms: int | None,
+    images: int,
+    filtered: int,
+    bedrock_latency_ms: int | None = None,
+    error_code: str | None = None,
 ) -> None:
     metrics: dict[str, tuple[float, str]] = {
         "EditsSucceeded" if error_code is None else "EditsFailed": (1, "Count"),
         "ImagesGenerated": (images, "Count"),
         "ContentFiltered": (filtered + (1 if error_code == "content_filtered" else 0), "Count"),
     }
-    if latency_ms is not None and error_code is None:
-        metrics["BedrockLatency"] = (latency_ms, "Milliseconds")
+    if latency_ms is not None:
+        metrics["EditLatency"] = (latency_ms, "Milliseconds")
+    if bedrock_latency_ms is not None:
+        metrics["BedrockLatency"] = (bedrock_latency_ms, "Milliseconds")
     emit(
         metrics,
         task=edit.task,

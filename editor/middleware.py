@@ -1,9 +1,18 @@
-"""CORS for the API from an explicit allow-list of origins (never a wildcard with credentials)."""
+"""Request middleware: the log context of each request, and CORS from an explicit allow-list of origins."""
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
+
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from editor.logging import log_context, log_context_bind, log_context_clear
+
+logger = logging.getLogger("editor.requests")
 
 _ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 _ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS"
@@ -30,5 +39,46 @@ class CorsMiddleware:
         if allowed:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Expose-Headers"] = "Location"
-            response["Vary"] = "Origin"
+            patch_vary_headers(response, ("Origin",))
         return response
+
+
+class RequestContextMiddleware:
+    """Bind a request id to the request's log lines, answer it in X-Request-Id, log one summary line."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.monotonic()
+        log_context_clear()
+        log_context_bind(request_id=_request_id(request), method=request.method, path=request.path)
+        try:
+            response = self.get_response(request)
+        except Exception:
+            logger.exception("request failed")
+            log_context_clear()
+            raise
+        response["X-Request-Id"] = (log_context.get() or {}).get("request_id", "")
+        if not request.path.startswith("/static/"):
+            logger.info(
+                "request",
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": int((time.monotonic() - started) * 1000),
+                },
+            )
+        log_context_clear()
+        return response
+
+
+def _request_id(request) -> str:
+    """API Gateway's request id on Lambda (via Zappa's event), else the caller's, else a new one."""
+    event = request.META.get("lambda.event") or {}
+    gateway_id = (event.get("requestContext") or {}).get("requestId") if isinstance(event, dict) else None
+    supplied = request.headers.get("X-Request-Id", "")
+    if gateway_id:
+        return gateway_id
+    if supplied and len(supplied) <= 64 and supplied.replace("-", "").isalnum():
+        return supplied
+    return str(uuid.uuid4())

@@ -18,6 +18,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
         name="api-docs",
     ),
+    path("", include("editor.page_urls")),
 ]
 
 handler404 = "editor.api_errors.api_not_found"

@@ -68,6 +68,7 @@ class ModelResult:
     filtered: int = 0
     engine: str = "bedrock"
     engine_note: str | None = None
+    latency_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -633,6 +634,7 @@ def model_run(*, spec: EditSpec, family: str | None = None) -> ModelResult:
         filtered=parsed.filtered,
         engine=engine,
         engine_note=headers.get("x-imageedit-engine-note"),
+        latency_ms=latency_ms,
     )
 
 

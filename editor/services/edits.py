@@ -68,6 +68,17 @@ def _fingerprint(
     return digest.hexdigest()
 
 
+def _parameters_used(task: str, options: dict) -> dict:
+    """The options that shaped this edit, for the record: no empty values, margins only when set."""
+    used = {name: options[name] for name in PARAMETER_NAMES if options.get(name) not in (None, "")}
+    for side in ("left", "right", "up", "down"):
+        if not used.get(side):
+            used.pop(side, None)
+    if task != "generate":
+        used.pop("aspect_ratio", None)
+    return used
+
+
 def _quota_take(user: CognitoUser) -> None:
     """Count one edit against the person's daily quota, atomically; refuse past the limit."""
     today = dt.datetime.now(dt.UTC).date().isoformat()
@@ -181,7 +192,7 @@ def edit_create(
         model_id=adapter.model_id(task, spec),
         parent_id=parent_id,
         idempotency_key=idempotency_key,
-        parameters={name: options[name] for name in PARAMETER_NAMES if options.get(name) not in (None, "")},
+        parameters=_parameters_used(task, options),
         input_content_type=source.content_type if source else None,
         input_width=source.width if source else None,
         input_height=source.height if source else None,
@@ -322,7 +333,13 @@ def edit_run(*, edit_id: str) -> None:
         # Deleted (or expired as stale) while running: its outputs must not linger in S3.
         storage.objects_delete(keys=[output.key for output in outputs])
         return
-    metrics_edit_finished(edit, latency_ms=latency_ms, images=len(outputs), filtered=result.filtered)
+    metrics_edit_finished(
+        edit,
+        latency_ms=latency_ms,
+        bedrock_latency_ms=result.latency_ms,
+        images=len(outputs),
+        filtered=result.filtered,
+    )
     logger.info(
         "edit finished", extra={"status": SUCCEEDED, "latency_ms": latency_ms, "engine": result.engine}
     )

@@ -1,0 +1,170 @@
+"""Server-rendered pages: sign in and out, the editor, the history and one edit's details."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.middleware.csrf import rotate_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from editor.errors import ServiceError
+from editor.models import ACTIVE_STATUSES
+from editor.presenters import edit_present
+from editor.selectors import edit_get, edits_list
+from editor.services.edits import edit_delete
+from editor.services.web_sessions import session_sign_in, session_sign_out, session_user
+
+HISTORY_PAGE_SIZE = 20
+_FLASH_KEY = "flash"
+
+
+def signin_required(view):
+    """Send a request without a signed-in session to the sign-in page, remembering where it was going."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = session_user(request)
+        if user is None:
+            query = urlencode({"next": request.get_full_path()})
+            return HttpResponseRedirect(f"{reverse('pages:signin')}?{query}")
+        return view(request, user, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+def _safe_next(request, value: str | None) -> str:
+    """The ?next= target if it is a relative path on this site, else the editor."""
+    if (
+        value
+        and value.startswith("/")
+        and url_has_allowed_host_and_scheme(value, allowed_hosts=None, require_https=request.is_secure())
+    ):
+        return value
+    return reverse("pages:editor")
+
+
+def _flash(request, text: str) -> None:
+    request.session[_FLASH_KEY] = text
+
+
+def _flash_pop(request) -> str | None:
+    return request.session.pop(_FLASH_KEY, None)
+
+
+def _service_error_page(request, exc: ServiceError):
+    """A service failure (storage down, say) as a page in words, with the status that fits."""
+    if exc.status == 404:
+        raise Http404(exc.message) from exc
+    return render(request, "editor/error.html", {"message": exc.message}, status=exc.status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin(request):
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.method == "GET" and session_user(request) is not None:
+        return redirect(next_url)
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()[:128]
+        password = request.POST.get("password", "")[:256]
+        if not username or not password:
+            error = "Enter your username and password."
+        else:
+            try:
+                session_sign_in(request, username=username, password=password)
+            except ServiceError as exc:
+                error = exc.message
+            else:
+                rotate_token(request)  # a new CSRF token for the new identity, as django.contrib.auth does
+                return redirect(next_url)
+    return render(
+        request,
+        "editor/signin.html",
+        {
+            "error": error,
+            "username": username,
+            "next": next_url,
+            "signed_out": request.GET.get("signed_out") == "1",
+        },
+    )
+
+
+@require_POST
+def signout(request):
+    session_sign_out(request)
+    return redirect(f"{reverse('pages:signin')}?signed_out=1")
+
+
+@signin_required
+def editor(request, user):
+    return render(
+        request,
+        "editor/editor.html",
+        {
+            "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+            "max_image_pixels": settings.MAX_IMAGE_PIXELS,
+            "continue_from": request.GET.get("from", "")[:64],
+        },
+    )
+
+
+@signin_required
+def history(request, user):
+    cursor = request.GET.get("cursor") or None
+    error = None
+    try:
+        items, next_cursor = edits_list(user=user, limit=HISTORY_PAGE_SIZE, cursor=cursor)
+    except ServiceError as exc:
+        if exc.code != "invalid_cursor":
+            return _service_error_page(request, exc)
+        error, items, next_cursor = exc.message, [], None
+    edits = [edit_present(item) for item in items]
+    return render(
+        request,
+        "editor/history.html",
+        {
+            "edits": edits,
+            "next_cursor": next_cursor,
+            "is_first_page": cursor is None,
+            "error": error,
+            "flash": _flash_pop(request),
+            "active_statuses": ACTIVE_STATUSES,
+        },
+    )
+
+
+@signin_required
+def edit_detail(request, user, edit_id: str):
+    try:
+        item = edit_get(user=user, edit_id=edit_id)
+    except ServiceError as exc:
+        return _service_error_page(request, exc)
+    edit = edit_present(item)
+    # The presenter hands out URLs; the detail page also shows the S3 keys behind them.
+    for output, stored in zip(edit["outputs"], item.outputs or [], strict=False):
+        output["key"] = stored.key
+    return render(
+        request,
+        "editor/edit_detail.html",
+        {"edit": edit, "is_active": edit["status"] in ACTIVE_STATUSES},
+    )
+
+
+@require_POST
+@signin_required
+def edit_delete_page(request, user, edit_id: str):
+    try:
+        edit_delete(user=user, edit_id=edit_id)
+    except ServiceError as exc:
+        return _service_error_page(request, exc)
+    _flash(request, f"Edit {edit_id[:8]} was deleted, with its images.")
+    return redirect("pages:history")
