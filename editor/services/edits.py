@@ -81,6 +81,9 @@ def _parameters_used(task: str, options: dict) -> dict:
 
 def _quota_take(user: CognitoUser) -> None:
     """Count one edit against the person's daily quota, atomically; refuse past the limit."""
+    if settings.DAILY_EDIT_QUOTA <= 0:
+        metrics_quota_refused()
+        raise ServiceError("edits_disabled", "Editing is switched off for now (daily quota 0).", status=429)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     counter = QuotaCounter(id=f"quota#{user.sub}#{today}")
     try:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,11 +19,23 @@ from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES
 from editor.presenters import edit_present
 from editor.selectors import edit_get, edits_list
+from editor.services.bedrock import ASPECT_RATIOS, TASKS
 from editor.services.edits import edit_delete
 from editor.services.web_sessions import session_sign_in, session_sign_out, session_user
 
 HISTORY_PAGE_SIZE = 20
 _FLASH_KEY = "flash"
+TASK_LABELS = {
+    "inpaint": "Inpaint",
+    "erase": "Erase",
+    "outpaint": "Outpaint",
+    "remove_background": "Remove background",
+    "replace": "Replace",
+    "upscale": "Upscale",
+    "generate": "Generate",
+}
+STATUS_LABELS = {"PENDING": "Queued", "RUNNING": "Running", "SUCCEEDED": "Done", "FAILED": "Failed"}
+MARGINS = (("up", "Top"), ("left", "Left"), ("right", "Right"), ("down", "Bottom"))
 
 
 def signin_required(view):
@@ -48,6 +61,20 @@ def _safe_next(request, value: str | None) -> str:
     ):
         return value
     return reverse("pages:editor")
+
+
+def _edit_for_page(item) -> dict:
+    """The API's view of an edit plus the words and the datetime a page shows."""
+    edit = edit_present(item)
+    edit["task_label"] = TASK_LABELS.get(edit["task"], edit["task"])
+    edit["status_label"] = STATUS_LABELS.get(edit["status"], edit["status"])
+    edit["is_active"] = edit["status"] in ACTIVE_STATUSES
+    edit["created"] = parse_datetime(edit["created_at"] or "")
+    engine = edit["engine"]
+    edit["engine_label"] = (
+        None if not engine else "Amazon Bedrock" if engine == "bedrock" else f"Local engine ({engine})"
+    )
+    return edit
 
 
 def _flash(request, text: str) -> None:
@@ -110,6 +137,9 @@ def editor(request, user):
         request,
         "editor/editor.html",
         {
+            "tasks": [(task, TASK_LABELS.get(task, task)) for task in TASKS],
+            "margins": MARGINS,
+            "aspect_ratios": ASPECT_RATIOS,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
             "max_image_pixels": settings.MAX_IMAGE_PIXELS,
             "continue_from": request.GET.get("from", "")[:64],
@@ -127,7 +157,7 @@ def history(request, user):
         if exc.code != "invalid_cursor":
             return _service_error_page(request, exc)
         error, items, next_cursor = exc.message, [], None
-    edits = [edit_present(item) for item in items]
+    edits = [_edit_for_page(item) for item in items]
     return render(
         request,
         "editor/history.html",
@@ -137,7 +167,6 @@ def history(request, user):
             "is_first_page": cursor is None,
             "error": error,
             "flash": _flash_pop(request),
-            "active_statuses": ACTIVE_STATUSES,
         },
     )
 
@@ -148,14 +177,14 @@ def edit_detail(request, user, edit_id: str):
         item = edit_get(user=user, edit_id=edit_id)
     except ServiceError as exc:
         return _service_error_page(request, exc)
-    edit = edit_present(item)
+    edit = _edit_for_page(item)
     # The presenter hands out URLs; the detail page also shows the S3 keys behind them.
     for output, stored in zip(edit["outputs"], item.outputs or [], strict=False):
         output["key"] = stored.key
     return render(
         request,
         "editor/edit_detail.html",
-        {"edit": edit, "is_active": edit["status"] in ACTIVE_STATUSES},
+        {"edit": edit, "parameters": sorted(edit["parameters"].items())},
     )
 
 
