@@ -10,7 +10,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
@@ -28,6 +28,21 @@ class UserHistoryIndex(GlobalSecondaryIndex):
 
     user_id = UnicodeAttribute(hash_key=True)
     request_timestamp = UnicodeAttribute(range_key=True)
+
+
+class ActiveEditsIndex(GlobalSecondaryIndex):
+    """Sparse: only PENDING/RUNNING edits carry `active`, so finding stuck ones is a Query, not a Scan."""
+
+    class Meta:
+        index_name = "active-request_timestamp-index"
+        projection = KeysOnlyProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    active = UnicodeAttribute(hash_key=True)
+    request_timestamp = UnicodeAttribute(range_key=True)
+
+
+ACTIVE_MARK = "ACTIVE"
 
 
 class OutputImage(MapAttribute):
@@ -77,8 +92,11 @@ class ImageEdit(Model):
     finished_at = UnicodeAttribute(null=True)
     latency_ms = NumberAttribute(null=True)
     estimated_cost_usd = NumberAttribute(null=True)
+    # ACTIVE_MARK while PENDING or RUNNING, removed at the terminal state (see ActiveEditsIndex).
+    active = UnicodeAttribute(null=True)
 
     by_user = UserHistoryIndex()
+    active_edits = ActiveEditsIndex()
 
 
 class IdempotencyRecord(Model):

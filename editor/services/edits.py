@@ -17,6 +17,7 @@ from editor.errors import ServiceError
 from editor.logging import log_context_bind
 from editor.metrics import metrics_edit_finished, metrics_quota_refused
 from editor.models import (
+    ACTIVE_MARK,
     ACTIVE_STATUSES,
     FAILED,
     PENDING,
@@ -188,6 +189,7 @@ def edit_create(
         user_id=user.sub,
         request_timestamp=utc_now(),
         status=PENDING,
+        active=ACTIVE_MARK,
         task=task,
         prompt=spec.prompt,
         negative_prompt=spec.negative_prompt or None,
@@ -319,6 +321,7 @@ def edit_run(*, edit_id: str) -> None:
         edit.update(
             actions=[
                 ImageEdit.status.set(SUCCEEDED),
+                ImageEdit.active.remove(),
                 ImageEdit.outputs.set(outputs),
                 ImageEdit.model_id.set(result.model_id),
                 ImageEdit.engine.set(result.engine),
@@ -354,6 +357,7 @@ def _finish_failed(edit: ImageEdit, code: str, message: str, *, started: float |
         edit.update(
             actions=[
                 ImageEdit.status.set(FAILED),
+                ImageEdit.active.remove(),
                 ImageEdit.error_code.set(code),
                 ImageEdit.error_message.set(message),
                 ImageEdit.finished_at.set(utc_now()),
@@ -376,6 +380,28 @@ def edit_expire_if_stale(edit: ImageEdit) -> ImageEdit:
         _finish_failed(edit, "timed_out", "The edit did not finish in time; try again.")
         edit.refresh(consistent_read=True)
     return edit
+
+
+def edits_expire_stale() -> int:
+    """Fail every edit still active past the job timeout (its Lambda was killed); return how many.
+
+    Runs on a schedule (zappa_settings.json events) and queries the sparse active-edits index.
+    """
+    cutoff = (
+        dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.EDIT_JOB_TIMEOUT_SECONDS + 60)
+    ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    expired = 0
+    for key in ImageEdit.active_edits.query(ACTIVE_MARK, ImageEdit.request_timestamp < cutoff):
+        try:
+            edit = ImageEdit.get(key.id, consistent_read=True)
+        except DoesNotExist:
+            continue
+        if edit.status in ACTIVE_STATUSES:
+            _finish_failed(edit, "timed_out", "The edit did not finish in time; try again.")
+            expired += 1
+    if expired:
+        logger.warning("stale edits expired", extra={"count": expired})
+    return expired
 
 
 def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:

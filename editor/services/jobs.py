@@ -21,6 +21,13 @@ def edit_job(edit_id: str) -> None:
     edit_run(edit_id=edit_id)
 
 
+def edits_expire_stale(event=None, context=None) -> int:
+    """Scheduled entry point (zappa_settings.json events): fail edits whose Lambda died mid-job."""
+    from editor.services.edits import edits_expire_stale as expire
+
+    return expire()
+
+
 @functools.cache
 def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.EDIT_WORKER_THREADS, thread_name_prefix="edit-job")

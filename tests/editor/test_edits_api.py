@@ -358,3 +358,37 @@ class TestHistoryAndOwnership:
         assert schema.status_code == 200 and b"/api/v1/edits" in schema.content
         docs = Client().get("/api/docs/")
         assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
+
+
+class TestStaleEdits:
+    def test_an_edit_killed_with_its_lambda_is_failed_by_the_sweep(self, user):
+        from editor.models import ACTIVE_MARK, RUNNING
+        from editor.services.edits import edits_expire_stale
+
+        stuck = ImageEdit(
+            id=str(uuid.uuid4()),
+            user_id=user["sub"],
+            request_timestamp="2026-01-01T00:00:00.000000Z",
+            status=RUNNING,
+            active=ACTIVE_MARK,
+            task="inpaint",
+        )
+        stuck.save()
+        fresh = ImageEdit(
+            id=str(uuid.uuid4()),
+            user_id=user["sub"],
+            request_timestamp="2999-01-01T00:00:00.000000Z",
+            status=RUNNING,
+            active=ACTIVE_MARK,
+            task="inpaint",
+        )
+        fresh.save()
+        assert edits_expire_stale() >= 1
+        stuck.refresh(consistent_read=True)
+        fresh.refresh(consistent_read=True)
+        assert stuck.status == FAILED and stuck.error_code == "timed_out" and stuck.active is None
+        assert fresh.status == RUNNING
+
+    def test_finished_edits_leave_the_active_index(self, api):
+        edit = post_edit(api, image=photo_png(), mask=mask_png(), prompt="grass").json()
+        assert ImageEdit.get(edit["id"], consistent_read=True).active is None

@@ -29,12 +29,14 @@ def test_table_has_the_history_index_on_demand_with_ttl_and_pitr():
     table = client.describe_table(TableName=ImageEdit.Meta.table_name)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    [index] = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "user_id-request_timestamp-index"
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    index = indexes["user_id-request_timestamp-index"]
     assert index["KeySchema"] == [
         {"AttributeName": "user_id", "KeyType": "HASH"},
         {"AttributeName": "request_timestamp", "KeyType": "RANGE"},
     ]
+    active = indexes["active-request_timestamp-index"]
+    assert active["Projection"]["ProjectionType"] == "KEYS_ONLY"
     assert index["Projection"]["ProjectionType"] == "ALL"
     ttl = client.describe_time_to_live(TableName=ImageEdit.Meta.table_name)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires_at"

@@ -21,10 +21,11 @@ NO_VALUE = {"Ref": "AWS::NoValue"}
 
 # The contract with editor.models, written out so it is checked even when Django is not installed.
 EDITS_KEYS = {
-    "AttributeDefinitions": {("id", "S"), ("user_id", "S"), ("request_timestamp", "S")},
+    "AttributeDefinitions": {("id", "S"), ("user_id", "S"), ("request_timestamp", "S"), ("active", "S")},
     "KeySchema": {("id", "HASH")},
     "GlobalSecondaryIndexes": {
         "user_id-request_timestamp-index": ({("user_id", "HASH"), ("request_timestamp", "RANGE")}, "ALL"),
+        "active-request_timestamp-index": ({("active", "HASH"), ("request_timestamp", "RANGE")}, "KEYS_ONLY"),
     },
 }
 SESSION_KEYS = {

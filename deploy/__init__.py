@@ -1,0 +1,1 @@
+"""Deployment helpers: the Lambda package build."""

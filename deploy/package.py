@@ -1,0 +1,106 @@
+"""Build the Lambda zip with `zappa package`, from manylinux wheels for python3.12, never this machine's venv.
+
+Zappa copies the site-packages of the virtualenv it runs in and, for compiled packages, asks an old
+PyPI host for Lambda wheels, falling back in silence to whatever is installed. So this script fills a
+separate virtualenv folder with wheels pip selects for Lambda's platform (--platform, --python-version,
+--only-binary), tells Zappa to use it as is (use_precompiled_packages: false), then checks the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_PYTHON = "3.12"
+PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
+SIZE_BUDGET_MB = 25
+# Never inside the package: the local stack, tests, benchmarks, and the heavy dev-only libraries.
+FORBIDDEN_PREFIXES = ("devstack/", "tests/", "bench/", "infra/", "deploy/", "cv2/", "numpy/", "moto/",
+                      "playwright/", "pytest", ".venv", ".devstack/", ".git/")
+
+
+def _zappa_version() -> str:
+    for line in (ROOT / "requirements-dev.txt").read_text().splitlines():
+        if line.startswith("zappa=="):
+            return line.split("==", 1)[1].strip()
+    raise SystemExit("zappa is not pinned in requirements-dev.txt")
+
+
+def _pip(site: Path, *args: str) -> None:
+    platform_args = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(site),
+         *platform_args, "--implementation", "cp", "--python-version", LAMBDA_PYTHON, "--only-binary=:all:",
+         *args],
+        check=True,
+    )
+
+
+def build_site_packages(venv: Path) -> Path:
+    """A virtualenv-shaped folder Zappa will copy: requirements.txt plus Zappa's handler code."""
+    if venv.exists():
+        shutil.rmtree(venv)
+    # Zappa looks for lib/python<the running version>/site-packages; the wheels inside are for Lambda's.
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    site.mkdir(parents=True)
+    _pip(site, "-r", str(ROOT / "requirements.txt"))
+    # Zappa's handler needs zappa itself (its runtime imports are pinned in requirements.txt), not its CLI.
+    _pip(site, "--no-deps", f"zappa=={_zappa_version()}")
+    return site
+
+
+def zappa_package(stage: str, venv: Path, output: Path) -> None:
+    environment = {
+        **os.environ,
+        "VIRTUAL_ENV": str(venv),
+        # `zappa package` makes no AWS call, but boto3 wants a region and credentials to build a session.
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "packaging-only"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "packaging-only"),
+    }
+    zappa = Path(sys.executable).with_name("zappa")
+    subprocess.run([str(zappa), "package", stage, "--output", str(output)], check=True, cwd=ROOT, env=environment)
+
+
+def package_check(path: Path) -> dict:
+    """Refuse a package that holds anything forbidden; return its figures."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        unpacked = sum(info.file_size for info in archive.infolist())
+    forbidden = sorted({name for name in names if name.startswith(FORBIDDEN_PREFIXES)})
+    if forbidden:
+        raise SystemExit(f"the package holds excluded paths: {forbidden[:10]}")
+    for required in ("handler.py", "zappa_settings.py", "imageedit/settings.py", "editor/models.py",
+                     "django/__init__.py", "editor/static/editor/"):
+        if not any(name.startswith(required) for name in names):
+            raise SystemExit(f"the package lacks {required}")
+    figures = {"path": str(path), "zipped_mb": round(path.stat().st_size / 1e6, 2),
+               "unzipped_mb": round(unpacked / 1e6, 2), "files": len(names), "budget_mb": SIZE_BUDGET_MB}
+    if figures["zipped_mb"] > SIZE_BUDGET_MB:
+        raise SystemExit(f"the package is {figures['zipped_mb']} MB zipped; the budget is {SIZE_BUDGET_MB} MB")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", nargs="?", default="production")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    venv = ROOT / "build" / "lambda-venv"
+    output = args.output or ROOT / "dist" / f"imageedit-{args.stage}.zip"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    build_site_packages(venv)
+    zappa_package(args.stage, venv, output)
+    print(json.dumps(package_check(output)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
