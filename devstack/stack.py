@@ -179,3 +179,49 @@ def provision(endpoint: str, names: Names) -> Provisioned:
             EnableTokenRevocation=True,
         )["UserPoolClient"]["ClientId"]
     return Provisioned(pool_id=pool_id, client_id=client_id)
+
+
+# The settings that app_environment() feeds through the environment, for an already-configured Django.
+_SETTINGS_FROM_ENVIRONMENT = {
+    "AWS_REGION": "AWS_REGION",
+    "AWS_ENDPOINT_URL": "AWS_ENDPOINT_URL",
+    "BEDROCK_ENDPOINT_URL": "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "DYNAMODB_TABLE": "DYNAMODB_TABLE",
+    "SESSION_TABLE": "SESSION_TABLE",
+    "S3_BUCKET": "S3_BUCKET",
+    "COGNITO_USER_POOL_ID": "COGNITO_USER_POOL_ID",
+    "COGNITO_APP_CLIENT_ID": "COGNITO_APP_CLIENT_ID",
+    "COGNITO_ISSUER": "COGNITO_ISSUER",
+    "COGNITO_JWKS_URL": "COGNITO_JWKS_URL",
+}
+
+
+def django_settings_point_at(stack: LocalStack) -> dict:
+    """Point the running Django's settings at this stack (tests, benchmarks); return the previous values.
+
+    Django reads the environment once at start; code that starts the stack later sets the values here and
+    drops the cached clients, JWKS and table bindings.
+    """
+    from django.conf import settings
+
+    environment = stack.app_environment()
+    os.environ.update(CREDENTIALS)
+    previous = {name: getattr(settings, name) for name in _SETTINGS_FROM_ENVIRONMENT}
+    django_settings_restore(
+        {name: environment[variable] for name, variable in _SETTINGS_FROM_ENVIRONMENT.items()}
+    )
+    return previous
+
+
+def django_settings_restore(values: dict) -> None:
+    from django.conf import settings
+
+    from editor.models import bind_tables
+    from editor.services.aws import aws_clients_reset
+    from editor.services.tokens import jwks_cache
+
+    for name, value in values.items():
+        setattr(settings, name, value)
+    aws_clients_reset()
+    jwks_cache.clear()
+    bind_tables()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.conf import settings
 from rest_framework.test import APIClient
 
-from devstack.stack import LocalStack
+from devstack.stack import LocalStack, django_settings_point_at, django_settings_restore
 
 PASSWORD = "Test-password-1"
 
@@ -16,42 +15,14 @@ PASSWORD = "Test-password-1"
 @pytest.fixture(scope="session")
 def local_stack():
     """The real-protocol stand-ins, on free loopback ports, with the app's settings pointed at them."""
-    stack = LocalStack().start()
-    environment = stack.app_environment()
-    overrides = {
-        "AWS_REGION": environment["AWS_REGION"],
-        "AWS_ENDPOINT_URL": environment["AWS_ENDPOINT_URL"],
-        "BEDROCK_ENDPOINT_URL": environment["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"],
-        "DYNAMODB_TABLE": environment["DYNAMODB_TABLE"],
-        "SESSION_TABLE": environment["SESSION_TABLE"],
-        "S3_BUCKET": environment["S3_BUCKET"],
-        "COGNITO_USER_POOL_ID": environment["COGNITO_USER_POOL_ID"],
-        "COGNITO_APP_CLIENT_ID": environment["COGNITO_APP_CLIENT_ID"],
-        "COGNITO_ISSUER": environment["COGNITO_ISSUER"],
-        "COGNITO_JWKS_URL": environment["COGNITO_JWKS_URL"],
-    }
-    previous = {name: getattr(settings, name) for name in overrides}
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-    _rebind()
     from editor.models import tables_create
 
+    stack = LocalStack().start()
+    previous = django_settings_point_at(stack)
     tables_create()
     yield stack
-    for name, value in previous.items():
-        setattr(settings, name, value)
-    _rebind()
+    django_settings_restore(previous)
     stack.stop()
-
-
-def _rebind() -> None:
-    from editor.models import bind_tables
-    from editor.services.aws import aws_clients_reset
-    from editor.services.tokens import jwks_cache
-
-    aws_clients_reset()
-    jwks_cache.clear()
-    bind_tables()
 
 
 @pytest.fixture(scope="session")

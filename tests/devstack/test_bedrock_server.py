@@ -37,8 +37,11 @@ def server():
 
 def make_client(server, **config):
     return boto3.client(
-        "bedrock-runtime", region_name="us-east-1", endpoint_url=server.url,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=server.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
         config=Config(retries={"total_max_attempts": 1}, **config),
     )
 
@@ -65,8 +68,9 @@ def admin(server, method, path, payload=None):
 
 
 def invoke(client, model_id, body):
-    response = client.invoke_model(modelId=model_id, body=json.dumps(body), contentType="application/json",
-                                   accept="application/json")
+    response = client.invoke_model(
+        modelId=model_id, body=json.dumps(body), contentType="application/json", accept="application/json"
+    )
     return json.loads(response["body"].read()), response["ResponseMetadata"]["HTTPHeaders"]
 
 
@@ -126,8 +130,11 @@ def assert_square_filled(result, original, changed):
 
 def test_inpaint_fills_the_masked_square_and_keeps_the_rest(client):
     pixels, mask = scene()
-    body, headers = invoke(client, INPAINT, {"prompt": "a lawn", "image": b64(pixels), "mask": b64(mask),
-                                             "grow_mask": 3, "seed": 7})
+    body, headers = invoke(
+        client,
+        INPAINT,
+        {"prompt": "a lawn", "image": b64(pixels), "mask": b64(mask), "grow_mask": 3, "seed": 7},
+    )
     image, result = decoded(body["images"][0])
     assert (image.format, image.size) == ("PNG", (256, 256))
     assert_square_filled(result, pixels, dilate(mask, 2 * 3 + 1))
@@ -174,7 +181,7 @@ def test_outpaint_extends_the_canvas_and_keeps_the_original(client):
 def test_remove_background_cuts_out_a_centred_object(client):
     pixels = gradient(200, 200)
     y, x = np.mgrid[0:200, 0:200]
-    pixels[(x - 100) ** 2 + (y - 100) ** 2 < 50 ** 2] = (200, 30, 40)
+    pixels[(x - 100) ** 2 + (y - 100) ** 2 < 50**2] = (200, 30, 40)
     body, _ = invoke(client, REMOVE_BG, {"image": b64(pixels)})
     image, result = decoded(body["images"][0])
     assert (image.format, image.mode) == ("PNG", "RGBA")
@@ -195,11 +202,15 @@ def test_fast_upscale_is_four_times_and_conservative_aims_at_four_megapixels(cli
 @pytest.mark.parametrize("model_id", [NOVA, TITAN, "us." + NOVA])
 def test_canvas_inpainting_changes_the_black_area(client, model_id):
     pixels, mask = scene(320, 320)
-    body, _ = invoke(client, model_id, {
-        "taskType": "INPAINTING",
-        "inPaintingParams": {"image": b64(pixels), "maskImage": b64(255 - mask), "text": "grass"},
-        "imageGenerationConfig": {"numberOfImages": 2, "seed": 5},
-    })
+    body, _ = invoke(
+        client,
+        model_id,
+        {
+            "taskType": "INPAINTING",
+            "inPaintingParams": {"image": b64(pixels), "maskImage": b64(255 - mask), "text": "grass"},
+            "imageGenerationConfig": {"numberOfImages": 2, "seed": 5},
+        },
+    )
     assert set(body) == {"images"} and len(body["images"]) == 2
     for text in body["images"]:
         assert_square_filled(decoded(text)[1], pixels, mask)
@@ -207,11 +218,19 @@ def test_canvas_inpainting_changes_the_black_area(client, model_id):
 
 def test_nova_outpainting_changes_the_white_area(client):
     pixels, mask = scene(320, 320)
-    body, headers = invoke(client, NOVA, {
-        "taskType": "OUTPAINTING",
-        "outPaintingParams": {"image": b64(pixels), "maskImage": b64(mask), "text": "a field",
-                              "outPaintingMode": "PRECISE"},
-    })
+    body, headers = invoke(
+        client,
+        NOVA,
+        {
+            "taskType": "OUTPAINTING",
+            "outPaintingParams": {
+                "image": b64(pixels),
+                "maskImage": b64(mask),
+                "text": "a field",
+                "outPaintingMode": "PRECISE",
+            },
+        },
+    )
     assert_square_filled(decoded(body["images"][0])[1], pixels, mask)
     assert headers["x-imageedit-engine-note"].startswith("prompt ignored")
 
@@ -219,30 +238,54 @@ def test_nova_outpainting_changes_the_white_area(client):
 def test_nova_background_removal_returns_a_transparent_png(client):
     pixels = gradient(320, 320)
     pixels[110:210, 110:210] = (20, 200, 60)
-    body, _ = invoke(client, NOVA, {"taskType": "BACKGROUND_REMOVAL",
-                                    "backgroundRemovalParams": {"image": b64(pixels)}})
+    body, _ = invoke(
+        client, NOVA, {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": b64(pixels)}}
+    )
     image, result = decoded(body["images"][0])
     assert image.mode == "RGBA" and result[0, 0, 3] == 0 and result[160, 160, 3] == 255
 
 
 def test_mask_prompt_is_refused_plainly(client):
-    error = invoke_error(client, NOVA, {"taskType": "INPAINTING", "inPaintingParams": {
-        "image": b64(gradient(320, 320)), "maskPrompt": "the dog"}})
+    error = invoke_error(
+        client,
+        NOVA,
+        {
+            "taskType": "INPAINTING",
+            "inPaintingParams": {"image": b64(gradient(320, 320)), "maskPrompt": "the dog"},
+        },
+    )
     assert error.response["Error"]["Code"] == "ValidationException"
     assert "cannot do mask by text" in error.response["Error"]["Message"]
 
 
-@pytest.mark.parametrize(("model_id", "body"), [
-    ("stability.stable-image-search-replace-v1:0", {"prompt": "cat", "search_prompt": "dog", "image": IMAGE}),
-    ("stability.stable-image-search-recolor-v1:0", {"prompt": "red", "select_prompt": "car", "image": IMAGE}),
-    ("stability.stable-image-core-v1:1", {"prompt": "a lighthouse", "aspect_ratio": "16:9"}),
-    ("stability.sd3-5-large-v1:0", {"prompt": "a lighthouse", "mode": "text-to-image"}),
-    ("us.stability.stable-image-ultra-v1:1", {"prompt": "a lighthouse"}),
-    (NOVA, {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "lighthouse", "style": "PHOTOREALISM"}}),
-    (NOVA, {"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": [IMAGE]}}),
-    (TITAN, {"taskType": "COLOR_GUIDED_GENERATION",
-             "colorGuidedGenerationParams": {"text": "a lighthouse", "colors": ["#FF8800"]}}),
-])
+@pytest.mark.parametrize(
+    ("model_id", "body"),
+    [
+        (
+            "stability.stable-image-search-replace-v1:0",
+            {"prompt": "cat", "search_prompt": "dog", "image": IMAGE},
+        ),
+        (
+            "stability.stable-image-search-recolor-v1:0",
+            {"prompt": "red", "select_prompt": "car", "image": IMAGE},
+        ),
+        ("stability.stable-image-core-v1:1", {"prompt": "a lighthouse", "aspect_ratio": "16:9"}),
+        ("stability.sd3-5-large-v1:0", {"prompt": "a lighthouse", "mode": "text-to-image"}),
+        ("us.stability.stable-image-ultra-v1:1", {"prompt": "a lighthouse"}),
+        (
+            NOVA,
+            {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "lighthouse", "style": "PHOTOREALISM"}},
+        ),
+        (NOVA, {"taskType": "IMAGE_VARIATION", "imageVariationParams": {"images": [IMAGE]}}),
+        (
+            TITAN,
+            {
+                "taskType": "COLOR_GUIDED_GENERATION",
+                "colorGuidedGenerationParams": {"text": "a lighthouse", "colors": ["#FF8800"]},
+            },
+        ),
+    ],
+)
 def test_text_guided_generation_is_refused_plainly(client, model_id, body):
     error = invoke_error(client, model_id, body)
     message = error.response["Error"]["Message"]
@@ -270,7 +313,9 @@ def test_faults_are_counted_filtered_by_model_and_cleared(server, client):
     fault = {"error": "AccessDeniedException", "model": "nova"}
     status, listing = admin(server, "POST", "/_engine/faults", fault)
     assert status == 200 and [fault["error"] for fault in listing["faults"]] == [
-        "ThrottlingException", "AccessDeniedException"]
+        "ThrottlingException",
+        "AccessDeniedException",
+    ]
     for _ in range(2):
         error = invoke_error(client, FAST_UPSCALE, small_upscale_body())
         assert error.response["Error"]["Code"] == "ThrottlingException"
@@ -305,38 +350,72 @@ def nova_inpaint(mask, **config):
     return {"taskType": "INPAINTING", "inPaintingParams": params, **config}
 
 
-@pytest.mark.parametrize(("model_id", "body", "message"), [
-    (INPAINT, {"prompt": "x", "image": IMAGE, "mask": IMAGE, "strength": 0.5},
-     "extraneous key [strength] is not permitted"),
-    (INPAINT, {"image": IMAGE, "mask": IMAGE}, "required key [prompt] not found"),
-    (ERASE, {"image": IMAGE, "prompt": "remove the dog"}, "extraneous key [prompt] is not permitted"),
-    (INPAINT, {"prompt": "x", "image": "not base64!", "mask": IMAGE}, "image: not valid base64"),
-    (INPAINT, {"prompt": "x", "image": base64.b64encode(b"GIF89a" + b"\0" * 64).decode()},
-     "not a readable PNG, JPEG or WebP image"),
-    (INPAINT, {"prompt": "x", "image": b64(gradient(50, 80))}, "at least 64 px"),
-    (INPAINT, {"prompt": "x", "image": b64(gradient(300, 100))}, "aspect ratio"),
-    (INPAINT, {"prompt": "x", "image": IMAGE, "seed": 4_294_967_295}, "is not less or equal to 4294967294"),
-    (INPAINT, {"prompt": "x", "image": IMAGE, "grow_mask": "5"}, "expected type: Integer, found: String"),
-    (INPAINT, {"prompt": "x", "image": IMAGE, "output_format": "gif"}, "gif is not a valid enum value"),
-    (INPAINT, {"prompt": "x" * 10_001, "image": IMAGE}, "expected maxLength: 10000"),
-    (OUTPAINT, {"image": IMAGE}, "at least one of left, right, up or down"),
-    (REMOVE_BG, {"image": IMAGE, "output_format": "jpeg"}, "jpeg is not a valid enum value"),
-    (FAST_UPSCALE, {"image": b64(gradient(2000, 1000))}, "at most 1536 px"),
-    (NOVA, nova_inpaint(np.full((320, 320), 128, np.uint8)), "only pure black"),
-    (NOVA, nova_inpaint(np.zeros((300, 300), np.uint8)), "at least 320 px"),
-    (NOVA, nova_inpaint(np.zeros((320, 320), np.uint8), imageGenerationConfig={"width": 512, "height": 512}),
-     "width and height are not allowed for INPAINTING"),
-    (NOVA, {"taskType": "INPAINTING", "inPaintingParams": {"image": IMAGE, "text": "x" * 1025}},
-     "expected maxLength: 1024"),
-    (TITAN, {"taskType": "OUTPAINTING", "outPaintingParams": {"image": IMAGE, "maskImage": IMAGE}},
-     "required key [text] not found"),
-    (TITAN, {"taskType": "INPAINTING", "inPaintingParams": {"image": b64(gradient(1500, 800)),
-                                                            "maskPrompt": "a"}},
-     "at most 1408 px"),
-    (NOVA, {"taskType": "REPAINT", "inPaintingParams": {}}, "REPAINT is not a valid enum value"),
-    (NOVA, {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": IMAGE},
-            "imageGenerationConfig": {}}, "extraneous key [imageGenerationConfig]"),
-])
+@pytest.mark.parametrize(
+    ("model_id", "body", "message"),
+    [
+        (
+            INPAINT,
+            {"prompt": "x", "image": IMAGE, "mask": IMAGE, "strength": 0.5},
+            "extraneous key [strength] is not permitted",
+        ),
+        (INPAINT, {"image": IMAGE, "mask": IMAGE}, "required key [prompt] not found"),
+        (ERASE, {"image": IMAGE, "prompt": "remove the dog"}, "extraneous key [prompt] is not permitted"),
+        (INPAINT, {"prompt": "x", "image": "not base64!", "mask": IMAGE}, "image: not valid base64"),
+        (
+            INPAINT,
+            {"prompt": "x", "image": base64.b64encode(b"GIF89a" + b"\0" * 64).decode()},
+            "not a readable PNG, JPEG or WebP image",
+        ),
+        (INPAINT, {"prompt": "x", "image": b64(gradient(50, 80))}, "at least 64 px"),
+        (INPAINT, {"prompt": "x", "image": b64(gradient(300, 100))}, "aspect ratio"),
+        (
+            INPAINT,
+            {"prompt": "x", "image": IMAGE, "seed": 4_294_967_295},
+            "is not less or equal to 4294967294",
+        ),
+        (INPAINT, {"prompt": "x", "image": IMAGE, "grow_mask": "5"}, "expected type: Integer, found: String"),
+        (INPAINT, {"prompt": "x", "image": IMAGE, "output_format": "gif"}, "gif is not a valid enum value"),
+        (INPAINT, {"prompt": "x" * 10_001, "image": IMAGE}, "expected maxLength: 10000"),
+        (OUTPAINT, {"image": IMAGE}, "at least one of left, right, up or down"),
+        (REMOVE_BG, {"image": IMAGE, "output_format": "jpeg"}, "jpeg is not a valid enum value"),
+        (FAST_UPSCALE, {"image": b64(gradient(2000, 1000))}, "at most 1536 px"),
+        (NOVA, nova_inpaint(np.full((320, 320), 128, np.uint8)), "only pure black"),
+        (NOVA, nova_inpaint(np.zeros((300, 300), np.uint8)), "at least 320 px"),
+        (
+            NOVA,
+            nova_inpaint(np.zeros((320, 320), np.uint8), imageGenerationConfig={"width": 512, "height": 512}),
+            "width and height are not allowed for INPAINTING",
+        ),
+        (
+            NOVA,
+            {"taskType": "INPAINTING", "inPaintingParams": {"image": IMAGE, "text": "x" * 1025}},
+            "expected maxLength: 1024",
+        ),
+        (
+            TITAN,
+            {"taskType": "OUTPAINTING", "outPaintingParams": {"image": IMAGE, "maskImage": IMAGE}},
+            "required key [text] not found",
+        ),
+        (
+            TITAN,
+            {
+                "taskType": "INPAINTING",
+                "inPaintingParams": {"image": b64(gradient(1500, 800)), "maskPrompt": "a"},
+            },
+            "at most 1408 px",
+        ),
+        (NOVA, {"taskType": "REPAINT", "inPaintingParams": {}}, "REPAINT is not a valid enum value"),
+        (
+            NOVA,
+            {
+                "taskType": "BACKGROUND_REMOVAL",
+                "backgroundRemovalParams": {"image": IMAGE},
+                "imageGenerationConfig": {},
+            },
+            "extraneous key [imageGenerationConfig]",
+        ),
+    ],
+)
 def test_invalid_bodies_fail_as_they_would_on_bedrock(client, model_id, body, message):
     error = invoke_error(client, model_id, body)
     assert error.response["Error"]["Code"] == "ValidationException"
