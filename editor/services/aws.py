@@ -24,6 +24,11 @@ def aws_client(service: str):
         retries={"mode": "standard", "total_max_attempts": 3},
         signature_version="s3v4" if service == "s3" else None,
     )
+    if service == "s3":
+        # As in AWS over HTTPS, where TLS guards the bytes: do not hash or checksum megabytes of image
+        # in Python for every put (over plain HTTP to the local stack botocore would otherwise do both).
+        config = config.merge(Config(s3={"payload_signing_enabled": False},
+                                     request_checksum_calculation="when_required"))
     if service == "bedrock-runtime":
         from editor.services.bedrock import bedrock_client_config
 

@@ -217,7 +217,12 @@ def edit_create(
             storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
         if mask_source:
             storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
-        jobs.job_submit(edit_id)
+        # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
+        stored = {
+            edit.image_reference: source.data if source else None,
+            edit.mask_reference: mask_source.data if mask_source else None,
+        }
+        jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
     except ServiceError as exc:
         _finish_failed(edit, exc.code, exc.message)
         raise
@@ -237,11 +242,11 @@ def _edit_when_saved(user: CognitoUser, edit_id: str) -> ImageEdit:
     return edit_get_owned(user=user, edit_id=edit_id)
 
 
-def _spec_from_item(edit: ImageEdit) -> EditSpec:
+def _spec_from_item(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
     parameters = edit.parameters.as_dict() if edit.parameters else {}
     source = mask = None
     if edit.image_reference:
-        data = storage.object_get(key=edit.image_reference)
+        data = inputs.get(edit.image_reference) or storage.object_get(key=edit.image_reference)
         source = SourceImage(
             data=data,
             format=EXTENSIONS[edit.input_content_type],
@@ -250,7 +255,7 @@ def _spec_from_item(edit: ImageEdit) -> EditSpec:
         )
     if edit.mask_reference:
         mask = SourceImage(
-            data=storage.object_get(key=edit.mask_reference),
+            data=inputs.get(edit.mask_reference) or storage.object_get(key=edit.mask_reference),
             format="png",
             width=int(edit.input_width),
             height=int(edit.input_height),
@@ -269,27 +274,25 @@ def _spec_from_item(edit: ImageEdit) -> EditSpec:
     )
 
 
-def edit_run(*, edit_id: str) -> None:
-    """The job: run one PENDING edit to a terminal state. Safe to call twice (Lambda may retry)."""
+def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
+    """The job: run one PENDING edit to a terminal state. Safe to call twice (Lambda may retry).
+
+    `inputs` maps S3 keys to bytes the caller already holds (a job on the accepting process).
+    """
     log_context_bind(edit_id=edit_id)
+    edit = ImageEdit(id=edit_id)
     try:
-        edit = ImageEdit.get(edit_id, consistent_read=True)
-    except DoesNotExist:
-        logger.warning("edit vanished before its job ran")
-        return
-    if edit.status != PENDING:
-        return
-    try:
+        # One conditional write both claims the edit and reads it back (UpdateItem returns ALL_NEW).
         edit.update(
             actions=[ImageEdit.status.set(RUNNING), ImageEdit.started_at.set(utc_now())],
-            condition=ImageEdit.status == PENDING,
+            condition=(ImageEdit.status == PENDING),
         )
     except UpdateError:
-        return  # another invocation took it, or it was deleted
+        return  # already taken by another invocation, finished, or deleted
     log_context_bind(user_id=edit.user_id, task=edit.task, model_id=edit.model_id)
     started = time.monotonic()
     try:
-        result = model_run(spec=_spec_from_item(edit), family=edit.model_family)
+        result = model_run(spec=_spec_from_item(edit, inputs or {}), family=edit.model_family)
         outputs = []
         for index, image in enumerate(result.images):
             key = storage.object_key(
@@ -405,14 +408,24 @@ def edits_expire_stale() -> int:
 
 
 def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:
-    """Poll (consistent reads) until the edit is terminal or the timeout passes."""
+    """Wait until the edit is terminal or the timeout passes.
+
+    A job on a worker thread of this process signals its end; otherwise (a Lambda async task) poll with
+    consistent reads.
+    """
+    if edit.status not in ACTIVE_STATUSES or timeout <= 0:
+        return edit
+    if jobs.job_wait_local(edit.id, timeout) is not None:
+        edit.refresh(consistent_read=True)
+        return edit
     deadline = time.monotonic() + timeout
     delay = 0.05
-    while edit.status in ACTIVE_STATUSES and time.monotonic() < deadline:
+    while True:
+        edit.refresh(consistent_read=True)
+        if edit.status not in ACTIVE_STATUSES or time.monotonic() >= deadline:
+            return edit
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 1.5, 0.5)
-        edit.refresh(consistent_read=True)
-    return edit
 
 
 def edit_delete(*, user: CognitoUser, edit_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -14,11 +15,11 @@ from editor.logging import log_context, log_context_bind, log_context_clear
 logger = logging.getLogger(__name__)
 
 
-def edit_job(edit_id: str) -> None:
+def edit_job(edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     """The job's entry point (module level, so Zappa can find it by its import path)."""
     from editor.services.edits import edit_run
 
-    edit_run(edit_id=edit_id)
+    edit_run(edit_id=edit_id, inputs=inputs)
 
 
 def edits_expire_stale(event=None, context=None) -> int:
@@ -33,28 +34,53 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.EDIT_WORKER_THREADS, thread_name_prefix="edit-job")
 
 
-def _run_in_thread(edit_id: str, context: dict) -> None:
+# Jobs running on this process's worker threads, so a waiting request is woken instead of polling.
+_local_jobs: dict[str, threading.Event] = {}
+_local_jobs_lock = threading.Lock()
+
+
+def _run_in_thread(edit_id: str, inputs: dict[str, bytes], context: dict, done: threading.Event) -> None:
     log_context_clear()
     log_context_bind(**context)
     try:
-        edit_job(edit_id)
+        edit_job(edit_id, inputs)
     except Exception:
         # edit_run records every failure itself; this only guards the worker thread.
         logger.exception("edit job thread crashed")
     finally:
+        done.set()
         log_context_clear()
+
+
+def job_wait_local(edit_id: str, timeout: float) -> bool | None:
+    """Wait for a job of this process: True if it ended, False on timeout, None if it is not ours."""
+    with _local_jobs_lock:
+        done = _local_jobs.get(edit_id)
+    if done is None:
+        return None
+    finished = done.wait(timeout)
+    if finished:
+        with _local_jobs_lock:
+            _local_jobs.pop(edit_id, None)
+    return finished
 
 
 def on_lambda() -> bool:
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
-def job_submit(edit_id: str) -> None:
-    """Start the job for edit_id without waiting for it."""
+def job_submit(edit_id: str, *, inputs: dict[str, bytes] | None = None) -> None:
+    """Start the job for edit_id without waiting for it; `inputs` only helps a job on this process."""
     if on_lambda():
         # Asynchronous (Event) invocation of this same function; Zappa's handler calls edit_job there.
         from zappa.asynchronous import run
 
         run(edit_job, kwargs={"edit_id": edit_id})
         return
-    _executor().submit(_run_in_thread, edit_id, dict(log_context.get() or {}))
+    done = threading.Event()
+    with _local_jobs_lock:
+        if len(_local_jobs) > 256:  # forget finished jobs nobody waited for
+            for finished_id in [key for key, event in _local_jobs.items() if event.is_set()]:
+                del _local_jobs[finished_id]
+        _local_jobs[edit_id] = done
+    _executor().submit(_run_in_thread, edit_id, inputs or {}, dict(log_context.get() or {}), done)

@@ -184,7 +184,13 @@ def edit_detail(request, user, edit_id: str):
     return render(
         request,
         "editor/edit_detail.html",
-        {"edit": edit, "parameters": sorted(edit["parameters"].items())},
+        {
+            "edit": edit,
+            "parameters": [
+                (name.replace("_", " ").capitalize(), value)
+                for name, value in sorted(edit["parameters"].items())
+            ],
+        },
     )
 
 
