@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import statistics
+import threading
+import time
 
 
 def django_setup() -> None:
@@ -50,7 +52,40 @@ def report(name: str, samples_ms: list[float], budget_ms: float | None = None, u
         figures["within_budget"] = figures["p50"] <= budget_ms
     print(
         f"{name:<44} n={figures['n']:<4} p50={figures['p50']:>9.2f} {unit}  p90={figures['p90']:>9.2f} {unit}"
-        + (f"  budget p50<={budget_ms} {unit}: {'OK' if figures['within_budget'] else 'OVER'}" if budget_ms else ""),
+        + (
+            f"  budget p50<={budget_ms} {unit}: {'OK' if figures['within_budget'] else 'OVER'}"
+            if budget_ms
+            else ""
+        ),
         flush=True,
     )
     return figures
+
+
+class AwsCallTimer:
+    """Sum the time spent in botocore's HTTP sends, across threads (the job runs on a worker thread)."""
+
+    def __init__(self) -> None:
+        import botocore.endpoint
+
+        self.total = 0.0
+        self.calls = 0
+        self._lock = threading.Lock()
+        original = botocore.endpoint.Endpoint._send
+        timer = self
+
+        def timed_send(endpoint, request):
+            started = time.perf_counter()
+            try:
+                return original(endpoint, request)
+            finally:
+                with timer._lock:
+                    timer.total += time.perf_counter() - started
+                    timer.calls += 1
+
+        botocore.endpoint.Endpoint._send = timed_send
+
+    def take(self) -> tuple[float, int]:
+        with self._lock:
+            total, calls, self.total, self.calls = self.total, self.calls, 0.0, 0
+        return total * 1000, calls

@@ -16,7 +16,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.common import local_stack, report
+from bench.common import AwsCallTimer, local_stack, report
 
 SIDE = 1024  # 1 MP
 
@@ -28,8 +28,14 @@ def _photo_png() -> bytes:
 
     rng = np.random.default_rng(7)
     ramp = np.linspace(0, 200, SIDE, dtype=np.float32)
-    rgb = np.stack([np.add.outer(ramp * 0.5, ramp * 0.4), np.add.outer(ramp * 0.3, ramp * 0.6),
-                    np.add.outer(ramp * 0.6, ramp * 0.2)], axis=-1)
+    rgb = np.stack(
+        [
+            np.add.outer(ramp * 0.5, ramp * 0.4),
+            np.add.outer(ramp * 0.3, ramp * 0.6),
+            np.add.outer(ramp * 0.6, ramp * 0.2),
+        ],
+        axis=-1,
+    )
     rgb += rng.normal(0, 6, rgb.shape)
     out = io.BytesIO()
     Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(out, "PNG")
@@ -48,7 +54,9 @@ def _mask_png() -> bytes:
 
 
 def zero_latency_engine(answer_png: bytes) -> ThreadingHTTPServer:
-    body = json.dumps({"images": [base64.b64encode(answer_png).decode()], "seeds": [1], "finish_reasons": [None]})
+    body = json.dumps(
+        {"images": [base64.b64encode(answer_png).decode()], "seeds": [1], "finish_reasons": [None]}
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's naming)
@@ -66,35 +74,6 @@ def zero_latency_engine(answer_png: bytes) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-class AwsCallTimer:
-    """Sum the time spent in botocore's HTTP sends, across threads (the job runs on a worker thread)."""
-
-    def __init__(self) -> None:
-        import botocore.endpoint
-
-        self.total = 0.0
-        self.calls = 0
-        self._lock = threading.Lock()
-        original = botocore.endpoint.Endpoint._send
-        timer = self
-
-        def timed_send(endpoint, request):
-            started = time.perf_counter()
-            try:
-                return original(endpoint, request)
-            finally:
-                with timer._lock:
-                    timer.total += time.perf_counter() - started
-                    timer.calls += 1
-
-        botocore.endpoint.Endpoint._send = timed_send
-
-    def take(self) -> tuple[float, int]:
-        with self._lock:
-            total, calls, self.total, self.calls = self.total, self.calls, 0.0, 0
-        return total * 1000, calls
 
 
 def run(samples: int = 30) -> list[dict]:
@@ -123,12 +102,21 @@ def run(samples: int = 30) -> list[dict]:
         for index in range(samples + 3):
             timer.take()
             started = time.perf_counter()
-            response = client.post("/api/v1/edits", {"task": "inpaint", "prompt": "a red door",
-                                                      "image": _upload("photo.png", photo),
-                                                      "mask": _upload("mask.png", mask)}, format="multipart")
+            response = client.post(
+                "/api/v1/edits",
+                {
+                    "task": "inpaint",
+                    "prompt": "a red door",
+                    "image": _upload("photo.png", photo),
+                    "mask": _upload("mask.png", mask),
+                },
+                format="multipart",
+            )
             elapsed = (time.perf_counter() - started) * 1000
             aws_ms, aws_calls = timer.take()
-            assert response.status_code == 201 and response.json()["status"] == "SUCCEEDED", response.content[:300]
+            assert response.status_code == 201 and response.json()["status"] == "SUCCEEDED", response.content[
+                :300
+            ]
             if index >= 3:  # the first requests warm caches and connections
                 timings.append(elapsed)
                 aws_times.append(aws_ms)

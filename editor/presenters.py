@@ -10,14 +10,18 @@ def _int(value) -> int | None:
     return int(value) if value is not None else None
 
 
-def edit_present(edit: ImageEdit) -> dict:
+def edit_present(edit: ImageEdit, *, for_list: bool = False) -> dict:
+    """The edit as JSON-ready data. Lists carry viewing URLs only (each URL costs a signature): the
+    mask and download URLs come with the single edit."""
     outputs = []
     for index, output in enumerate(edit.outputs or []):
         extension = output.key.rsplit(".", 1)[-1]
         outputs.append(
             {
                 "url": presigned_url(key=output.key),
-                "download_url": presigned_url(
+                "download_url": None
+                if for_list
+                else presigned_url(
                     key=output.key, download_name=f"imageedit-{edit.id[:8]}-{index}.{extension}"
                 ),
                 "width": int(output.width),
@@ -26,7 +30,7 @@ def edit_present(edit: ImageEdit) -> dict:
                 "seed": _int(output.seed),
             }
         )
-    parameters = edit.parameters.as_dict() if edit.parameters else {}
+    parameters = dict(edit.parameters or {})
     return {
         "id": edit.id,
         "status": edit.status,
@@ -35,10 +39,7 @@ def edit_present(edit: ImageEdit) -> dict:
         "model_id": edit.model_id,
         "prompt": edit.prompt or "",
         "negative_prompt": edit.negative_prompt,
-        "parameters": {
-            key: (int(value) if isinstance(value, float) and value.is_integer() else value)
-            for key, value in parameters.items()
-        },
+        "parameters": parameters,
         "created_at": edit.request_timestamp,
         "started_at": edit.started_at,
         "finished_at": edit.finished_at,
@@ -46,7 +47,7 @@ def edit_present(edit: ImageEdit) -> dict:
         "image_reference": edit.image_reference,
         "mask_reference": edit.mask_reference,
         "input_url": presigned_url(key=edit.image_reference),
-        "mask_url": presigned_url(key=edit.mask_reference),
+        "mask_url": None if for_list else presigned_url(key=edit.mask_reference),
         "input_width": _int(edit.input_width),
         "input_height": _int(edit.input_height),
         "outputs": outputs,

@@ -82,7 +82,7 @@ class EditErrorOutput(serializers.Serializer):
 
 class EditImageOutput(serializers.Serializer):
     url = serializers.URLField()
-    download_url = serializers.URLField()
+    download_url = serializers.URLField(allow_null=True, help_text="Only on a single edit, not in lists.")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     content_type = serializers.CharField()
@@ -105,7 +105,7 @@ class EditOutput(serializers.Serializer):
     image_reference = serializers.CharField(allow_null=True)
     mask_reference = serializers.CharField(allow_null=True)
     input_url = serializers.URLField(allow_null=True)
-    mask_url = serializers.URLField(allow_null=True)
+    mask_url = serializers.URLField(allow_null=True, help_text="Only on a single edit, not in lists.")
     input_width = serializers.IntegerField(allow_null=True)
     input_height = serializers.IntegerField(allow_null=True)
     outputs = EditImageOutput(many=True)

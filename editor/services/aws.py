@@ -36,6 +36,11 @@ def aws_client(service: str):
     return _session().client(service, endpoint_url=endpoint, config=config)
 
 
+def aws_credentials():
+    """The process's credentials (refreshed by botocore when they rotate, as on Lambda)."""
+    return _session().get_credentials()
+
+
 def aws_clients_reset() -> None:
     """Forget cached clients, so the next call sees changed settings (used by the local stack and tests)."""
     aws_client.cache_clear()

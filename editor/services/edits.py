@@ -243,7 +243,7 @@ def _edit_when_saved(user: CognitoUser, edit_id: str) -> ImageEdit:
 
 
 def _spec_from_item(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
-    parameters = edit.parameters.as_dict() if edit.parameters else {}
+    parameters = dict(edit.parameters or {})
     source = mask = None
     if edit.image_reference:
         data = inputs.get(edit.image_reference) or storage.object_get(key=edit.image_reference)
@@ -260,10 +260,6 @@ def _spec_from_item(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
             width=int(edit.input_width),
             height=int(edit.input_height),
         )
-    numeric = {"seed", "count", "left", "right", "up", "down", "grow_mask"}
-    parameters = {name: int(value) if name in numeric else value for name, value in parameters.items()}
-    if "creativity" in parameters:
-        parameters["creativity"] = float(parameters["creativity"])
     return EditSpec(
         task=edit.task,
         image=source,

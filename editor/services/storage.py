@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from urllib.parse import quote
 
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from editor.errors import ServiceError
-from editor.services.aws import aws_client
+from editor.services.aws import aws_client, aws_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +54,26 @@ def objects_delete(*, keys: list[str]) -> None:
         raise _unavailable(exc) from exc
 
 
+@functools.lru_cache(maxsize=8)
+def _bucket_url(client, bucket: str) -> str:
+    """The bucket's URL exactly as boto3 builds it (path or virtual-host style), learnt once."""
+    url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    return url.split("?", 1)[0][: -len("k")]
+
+
 def presigned_url(*, key: str | None, download_name: str | None = None) -> str | None:
-    """A GET URL that lives minutes (PRESIGNED_URL_TTL_SECONDS); signing is local, no call to S3."""
+    """A GET URL that lives minutes (PRESIGNED_URL_TTL_SECONDS); signing is local, no call to S3.
+
+    Signs with botocore's own SigV4 query signer but skips the client's endpoint resolution, which
+    costs ~1 ms a URL; a page of history needs dozens. Tests check the URL equals boto3's.
+    """
     if not key:
         return None
-    params = {"Bucket": settings.S3_BUCKET, "Key": key}
+    base = _bucket_url(aws_client("s3"), settings.S3_BUCKET)
+    params = {}
     if download_name:
-        params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
-    return aws_client("s3").generate_presigned_url(
-        "get_object", Params=params, ExpiresIn=settings.PRESIGNED_URL_TTL_SECONDS
-    )
+        params["response-content-disposition"] = f'attachment; filename="{download_name}"'
+    request = AWSRequest(method="GET", url=base + quote(key, safe="/~"), params=params)
+    S3SigV4QueryAuth(aws_credentials(), "s3", settings.AWS_REGION,
+                     expires=settings.PRESIGNED_URL_TTL_SECONDS).add_auth(request)
+    return request.prepare().url

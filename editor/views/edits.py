@@ -84,7 +84,8 @@ class EditsApi(APIView):
         query = _ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         items, next_cursor = edits_list(user=request.user, **query.validated_data)
-        return Response({"results": [edit_present(item) for item in items], "next_cursor": next_cursor})
+        results = [edit_present(item, for_list=True) for item in items]
+        return Response({"results": results, "next_cursor": next_cursor})
 
 
 class EditApi(APIView):

@@ -78,7 +78,7 @@ def test_item_round_trips_every_field():
     )
     loaded = ImageEdit.get(edit.id, consistent_read=True)
     assert loaded.attribute_values.keys() == edit.attribute_values.keys()
-    assert loaded.parameters.as_dict() == {"seed": 7, "grow_mask": 5}
+    assert loaded.parameters == {"seed": 7, "grow_mask": 5}
     assert loaded.outputs[0].key == "users/user-rt/edits/x/output-0.png"
     assert (loaded.outputs[0].width, loaded.outputs[0].height, loaded.outputs[0].seed) == (64, 48, 7)
     assert (loaded.status, loaded.error_code, loaded.latency_ms) == (FAILED, "throttled", 1234)

@@ -200,7 +200,8 @@ async function api(url, { method = "GET", body, headers = {} } = {}) {
   if (!response.ok) {
     const error = data?.error ?? {};
     const fallback = response.status === 413 ? "image_too_large" : `http_${response.status}`;
-    throw new ApiError(response.status, error.code ?? fallback, error.message ?? `The server answered ${response.status}.`, error.fields);
+    const message = error.message ?? `The server answered ${response.status}.`;
+    throw new ApiError(response.status, error.code ?? fallback, message, error.fields);
   }
   return { status: response.status, data };
 }
@@ -278,7 +279,8 @@ async function setBaseImage({ url, name, file = null, parentId = null, objectUrl
     URL.revokeObjectURL(objectUrl);
     showError(
       ERROR_TITLES.image_too_large,
-      `This image is ${width} × ${height} (${megapixels(width * height)}); the limit is ${megapixels(config.maxPixels)}.`,
+      `This image is ${width} × ${height} (${megapixels(width * height)}); ` +
+        `the limit is ${megapixels(config.maxPixels)}.`,
     );
     return;
   }
@@ -331,11 +333,11 @@ function updateStage() {
   painter.enabled = Boolean(task.mask);
   els.canvas.classList.toggle("is-hidden", !task.mask || els.showMask.getAttribute("aria-pressed") !== "true");
   els.canvas.classList.toggle("is-paintable", Boolean(task.mask));
-  if (!task.image) els.stageHint.textContent = "";
-  else if (!hasImage) els.stageHint.textContent = "";
-  else if (task.mask) {
-    els.stageHint.textContent = "Paint over what should change. [ and ] change the brush size; Ctrl+Z undoes.";
-  } else els.stageHint.textContent = "This task uses the whole image: no painting needed.";
+  els.stageHint.textContent = !hasImage || !task.image
+    ? ""
+    : task.mask
+      ? "Paint over what should change. [ and ] change the brush size; Ctrl+Z undoes."
+      : "This task uses the whole image: no painting needed.";
   if (hasImage && task.image) requestAnimationFrame(applyZoom);
 }
 
@@ -361,7 +363,9 @@ function updateMaskButtons() {
 
 function moveCursor(event) {
   const rect = els.box.getBoundingClientRect();
-  els.cursor.style.transform = `translate(${event.clientX - rect.left}px, ${event.clientY - rect.top}px) translate(-50%, -50%)`;
+  const x = event.clientX - rect.left;
+  const y = event.clientY - rect.top;
+  els.cursor.style.transform = `translate(${x}px, ${y}px) translate(-50%, -50%)`;
   els.cursor.hidden = !painter.enabled || event.pointerType === "touch";
   els.cursor.classList.toggle("is-eraser", painter.tool === "eraser");
 }
@@ -476,7 +480,9 @@ function validate() {
   if (limit && prompt.length > limit) return [`The prompt is longer than ${formatNumber(limit)} characters.`, els.prompt];
   if (name === "outpaint") {
     const margins = ["left", "right", "up", "down"].map((side) => Number(form.elements[side].value) || 0);
-    if (margins.some((m) => m < 0 || m > 2000)) return ["Each margin must be between 0 and 2,000 pixels.", form.elements.left];
+    if (margins.some((m) => m < 0 || m > 2000)) {
+      return ["Each margin must be between 0 and 2,000 pixels.", form.elements.left];
+    }
     if (!margins.some((m) => m > 0)) return ["Set at least one margin above 0 pixels.", form.elements.up];
   }
   const seed = els.seed.value.trim();
@@ -596,6 +602,8 @@ const TASK_NAMES = {
   replace: "Replace", upscale: "Upscale", generate: "Generate",
 };
 
+const sentenceCase = (name) => name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+
 function engineLabel(engine) {
   if (!engine) return "";
   return engine === "bedrock" ? "Amazon Bedrock" : `Local engine (${engine})`;
@@ -632,12 +640,14 @@ function showResult(edit, index = 0) {
   );
 
   els.download.href = output.download_url;
-  els.continueButton.textContent = edit.outputs.length > 1 ? `Continue editing result ${index + 1}` : "Continue editing this result";
+  els.continueButton.textContent =
+    edit.outputs.length > 1 ? `Continue editing result ${index + 1}` : "Continue editing this result";
   els.detailsLink.href = `/edits/${edit.id}`;
   els.resultEngine.textContent = engineLabel(edit.engine);
   els.resultEngine.hidden = !edit.engine;
   els.engineNote.hidden = !edit.engine_note;
-  els.engineNote.textContent = edit.engine_note ? `Note from the ${engineLabel(edit.engine).toLowerCase() || "engine"}: ${edit.engine_note}.` : "";
+  const engine = engineLabel(edit.engine).toLowerCase() || "engine";
+  els.engineNote.textContent = edit.engine_note ? `Note from the ${engine}: ${edit.engine_note}.` : "";
   els.filteredNote.hidden = !edit.filtered_count;
   els.filteredNote.textContent = `${edit.filtered_count} image(s) were withheld by the content filter.`;
 
@@ -646,7 +656,7 @@ function showResult(edit, index = 0) {
     ["Model", `${edit.model} · ${edit.model_id}`],
     ["Prompt", edit.prompt || "—"],
     ...(edit.negative_prompt ? [["Negative prompt", edit.negative_prompt]] : []),
-    ...Object.entries(edit.parameters).map(([key, value]) => [key.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()), String(value)]),
+    ...Object.entries(edit.parameters).map(([key, value]) => [sentenceCase(key), String(value)]),
     ...(output.seed != null ? [["Seed used", String(output.seed)]] : []),
     ["Size", `${output.width} × ${output.height}`],
     ...(edit.latency_ms != null ? [["Model time", `${(edit.latency_ms / 1000).toFixed(2)} s`]] : []),
@@ -665,7 +675,8 @@ function showResult(edit, index = 0) {
   const wasHidden = els.result.hidden;
   els.result.hidden = false;
   if (wasHidden || index === 0) {
-    els.result.scrollIntoView({ behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "start" });
+    const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    els.result.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "start" });
     els.resultTitle.focus({ preventScroll: true });
   }
 }
@@ -703,7 +714,8 @@ async function continueEditing() {
     updateCounters();
     root.scrollIntoView({ behavior: "smooth", block: "start" });
   } catch (error) {
-    showError(error instanceof ApiError ? error : "This result could not be loaded for editing.", String(error?.message ?? ""));
+    if (error instanceof ApiError) showError(error);
+    else showError("This result could not be loaded for editing.", String(error?.message ?? ""));
   }
 }
 

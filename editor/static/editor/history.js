@@ -21,7 +21,10 @@ for (const form of document.querySelectorAll("form[data-confirm]")) {
 async function waitForEdit(url) {
   for (let attempt = 0; attempt < 60; attempt++) {
     try {
-      const response = await fetch(`${url}?wait=10`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      const response = await fetch(`${url}?wait=10`, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
       if (!response.ok) return;
       const edit = await response.json();
       if (edit.status !== "PENDING" && edit.status !== "RUNNING") {
