@@ -14,16 +14,33 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Outside the project: Zappa walks the project tree (looking for WebSocket handlers, among others) and
+# must not find a second copy of zappa or of the app there.
+BUILD = Path(tempfile.gettempdir()) / "imageedit-build"
 LAMBDA_PYTHON = "3.12"
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 SIZE_BUDGET_MB = 25
 # Never inside the package: the local stack, tests, benchmarks, and the heavy dev-only libraries.
-FORBIDDEN_PREFIXES = ("devstack/", "tests/", "bench/", "infra/", "deploy/", "cv2/", "numpy/", "moto/",
-                      "playwright/", "pytest", ".venv", ".devstack/", ".git/")
+FORBIDDEN_PREFIXES = (
+    "devstack/",
+    "tests/",
+    "bench/",
+    "infra/",
+    "deploy/",
+    "cv2/",
+    "numpy/",
+    "moto/",
+    "playwright/",
+    "pytest",
+    ".venv",
+    ".devstack/",
+    ".git/",
+)
 
 
 def _zappa_version() -> str:
@@ -36,9 +53,23 @@ def _zappa_version() -> str:
 def _pip(site: Path, *args: str) -> None:
     platform_args = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(site),
-         *platform_args, "--implementation", "cp", "--python-version", LAMBDA_PYTHON, "--only-binary=:all:",
-         *args],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(site),
+            *platform_args,
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--only-binary=:all:",
+            *args,
+        ],
         check=True,
     )
 
@@ -66,7 +97,9 @@ def zappa_package(stage: str, venv: Path, output: Path) -> None:
         "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "packaging-only"),
     }
     zappa = Path(sys.executable).with_name("zappa")
-    subprocess.run([str(zappa), "package", stage, "--output", str(output)], check=True, cwd=ROOT, env=environment)
+    subprocess.run(
+        [str(zappa), "package", stage, "--output", str(output)], check=True, cwd=ROOT, env=environment
+    )
 
 
 def package_check(path: Path) -> dict:
@@ -77,14 +110,27 @@ def package_check(path: Path) -> dict:
     forbidden = sorted({name for name in names if name.startswith(FORBIDDEN_PREFIXES)})
     if forbidden:
         raise SystemExit(f"the package holds excluded paths: {forbidden[:10]}")
-    for required in ("handler.py", "zappa_settings.py", "imageedit/settings.py", "editor/models.py",
-                     "django/__init__.py", "editor/static/editor/"):
+    for required in (
+        "handler.py",
+        "zappa_settings.py",
+        "imageedit/settings.py",
+        "editor/models.py",
+        "django/__init__.py",
+        "editor/static/editor/",
+    ):
         if not any(name.startswith(required) for name in names):
             raise SystemExit(f"the package lacks {required}")
-    figures = {"path": str(path), "zipped_mb": round(path.stat().st_size / 1e6, 2),
-               "unzipped_mb": round(unpacked / 1e6, 2), "files": len(names), "budget_mb": SIZE_BUDGET_MB}
+    figures = {
+        "path": str(path),
+        "zipped_mb": round(path.stat().st_size / 1e6, 2),
+        "unzipped_mb": round(unpacked / 1e6, 2),
+        "files": len(names),
+        "budget_mb": SIZE_BUDGET_MB,
+    }
     if figures["zipped_mb"] > SIZE_BUDGET_MB:
-        raise SystemExit(f"the package is {figures['zipped_mb']} MB zipped; the budget is {SIZE_BUDGET_MB} MB")
+        raise SystemExit(
+            f"the package is {figures['zipped_mb']} MB zipped; the budget is {SIZE_BUDGET_MB} MB"
+        )
     return figures
 
 
@@ -93,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage", nargs="?", default="production")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
-    venv = ROOT / "build" / "lambda-venv"
+    venv = BUILD / "lambda-venv"
     output = args.output or ROOT / "dist" / f"imageedit-{args.stage}.zip"
     output.parent.mkdir(parents=True, exist_ok=True)
     build_site_packages(venv)

@@ -82,8 +82,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# Serve straight from the app folders (no collectstatic step before a Zappa package).
+# No collectstatic step: WhiteNoise serves straight from the app folders (and STATIC_ROOT stays unset,
+# so it does not look for a collected folder that a Zappa package never has).
+STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -12,15 +12,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from editor.errors import ServiceError
-from editor.models import ACTIVE_STATUSES
+from editor.models import ACTIVE_STATUSES, ImageEdit
 from editor.presenters import edit_present
 from editor.selectors import edit_get, edits_list
 from editor.services.bedrock import ASPECT_RATIOS, TASKS
 from editor.services.edits import edit_delete
+from editor.services.storage import presigned_url
 from editor.services.web_sessions import session_sign_in, session_sign_out, session_user
 
 HISTORY_PAGE_SIZE = 20
@@ -63,18 +65,46 @@ def _safe_next(request, value: str | None) -> str:
     return reverse("pages:editor")
 
 
-def _edit_for_page(item) -> dict:
-    """The API's view of an edit plus the words and the datetime a page shows."""
-    edit = edit_present(item)
+def _with_labels(edit: dict) -> dict:
+    """Add the words and the datetime a page shows to an edit's dict."""
     edit["task_label"] = TASK_LABELS.get(edit["task"], edit["task"])
     edit["status_label"] = STATUS_LABELS.get(edit["status"], edit["status"])
     edit["is_active"] = edit["status"] in ACTIVE_STATUSES
     edit["created"] = parse_datetime(edit["created_at"] or "")
+    return edit
+
+
+def _edit_for_page(item: ImageEdit) -> dict:
+    """The API's view of an edit, for the detail page."""
+    edit = _with_labels(edit_present(item))
     engine = edit["engine"]
     edit["engine_label"] = (
         None if not engine else "Amazon Bedrock" if engine == "bedrock" else f"Local engine ({engine})"
     )
     return edit
+
+
+def _history_card(item: ImageEdit) -> dict:
+    """What one history thumbnail needs: a single presigned URL, not the four of the full presentation."""
+    outputs = item.outputs or []
+    card = _with_labels(
+        {
+            "id": item.id,
+            "status": item.status,
+            "task": item.task,
+            "prompt": Truncator(item.prompt or "").chars(90),
+            "created_at": item.request_timestamp,
+            "thumbnail_url": presigned_url(key=outputs[0].key if outputs else item.image_reference),
+        }
+    )
+    task = card["task_label"].lower()
+    if not outputs:
+        card["thumbnail_alt"] = f"Input of this {task} ({card['status_label'].lower()})"
+    elif card["prompt"]:
+        card["thumbnail_alt"] = f"Result of {task}: {card['prompt']}"
+    else:
+        card["thumbnail_alt"] = f"Result of {task}"
+    return card
 
 
 def _flash(request, text: str) -> None:
@@ -157,7 +187,7 @@ def history(request, user):
         if exc.code != "invalid_cursor":
             return _service_error_page(request, exc)
         error, items, next_cursor = exc.message, [], None
-    edits = [_edit_for_page(item) for item in items]
+    edits = [_history_card(item) for item in items]
     return render(
         request,
         "editor/history.html",

@@ -1,0 +1,164 @@
+"""Cold start of the Lambda handler from the built package: import + Django setup + first request.
+
+Budget: <= 500 ms on this machine. Each sample is a fresh python3.12 process that puts the unzipped
+package first on sys.path (boto3 beside it, as the Lambda runtime provides it), calls Zappa's
+lambda_handler with an API Gateway event for GET /healthz, and reports the time from its first line to
+the response. The package's remote_env (an S3 read at cold start in AWS) is switched off: there is no
+AWS here, and that read is network time, not ours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from bench.common import report
+from deploy.package import BUILD
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = BUILD / "cold-start"
+PACKAGE = ROOT / "dist" / "imageedit-production.zip"
+
+PROBE = r"""
+import time
+started = time.perf_counter()
+import json, os, sys
+sys.path[:0] = [PACKAGE_DIR, RUNTIME_DIR]
+from handler import lambda_handler
+import zappa_settings
+host = zappa_settings.ENVIRONMENT_VARIABLES["DJANGO_ALLOWED_HOSTS"].split(",")[0]
+
+class Context:
+    aws_request_id = "bench-request"
+    function_name = "imageedit-production"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:imageedit-production"
+    def get_remaining_time_in_millis(self):
+        return 300000
+
+event = {
+    "resource": "/{proxy+}", "path": "/healthz", "httpMethod": "GET",
+    "headers": {"Host": host, "X-Forwarded-Proto": "https",
+                "X-Forwarded-Port": "443"},
+    "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+    "pathParameters": {"proxy": "healthz"}, "stageVariables": None, "body": None, "isBase64Encoded": False,
+    "requestContext": {"requestId": "bench-1", "stage": "production", "httpMethod": "GET",
+                       "path": "/production/healthz", "identity": {"sourceIp": "127.0.0.1"},
+                       "resourcePath": "/{proxy+}"},
+}
+response = lambda_handler(event, Context())
+elapsed = (time.perf_counter() - started) * 1000
+print(json.dumps({"status": response["statusCode"], "body": response["body"], "ms": elapsed}))
+"""
+
+
+def python312() -> list[str] | None:
+    """Lambda's runtime is python3.12; the package's compiled wheels only load there."""
+    for candidate in (shutil.which("python3.12"), str(Path.home() / ".pyenv/versions/3.12.1/bin/python3.12")):
+        if candidate and Path(candidate).exists():
+            probe = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYENV_VERSION": "3.12.1"},
+            )
+            if probe.returncode == 0 and "(3, 12)" in probe.stdout:
+                return [candidate]
+    return None
+
+
+def prepare() -> tuple[Path, Path]:
+    if not PACKAGE.exists():
+        from deploy.package import main as package_main
+
+        package_main(["production"])
+    package_dir, runtime_dir = WORK / "package", WORK / "runtime"
+    if package_dir.exists():
+        shutil.rmtree(package_dir)
+    with zipfile.ZipFile(PACKAGE) as archive:
+        archive.extractall(package_dir)
+    settings_file = package_dir / "zappa_settings.py"
+    settings_file.write_text(
+        re.sub(r"(?m)^REMOTE_ENV\s*=.*$", "REMOTE_ENV = None", settings_file.read_text())
+    )
+    if not runtime_dir.exists():
+        boto3 = next(
+            line
+            for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.startswith("boto3==")
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(runtime_dir),
+                "--platform",
+                "manylinux2014_x86_64",
+                "--python-version",
+                "3.12",
+                "--only-binary=:all:",
+                boto3,
+            ],
+            check=True,
+        )
+    return package_dir, runtime_dir
+
+
+def run(samples: int = 7) -> list[dict]:
+    interpreter = python312()
+    if interpreter is None:
+        print("cold start: skipped, no python3.12 here (pyenv 3.12.1 expected)")
+        return []
+    package_dir, runtime_dir = prepare()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYENV_VERSION": "3.12.1",
+        "HOME": os.environ.get("HOME", "/root"),
+        "IMAGEEDIT_ENV": "production",
+        "DJANGO_SECRET_KEY": "bench-" + "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "abc123.execute-api.us-east-1.amazonaws.com",
+        "S3_BUCKET": "bench-bucket",
+        "COGNITO_USER_POOL_ID": "us-east-1_bench",
+        "COGNITO_APP_CLIENT_ID": "benchclient",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_LAMBDA_FUNCTION_NAME": "imageedit-production",
+    }
+    probe = PROBE.replace("PACKAGE_DIR", repr(str(package_dir))).replace(
+        "RUNTIME_DIR", repr(str(runtime_dir))
+    )
+    inside = []
+    for _ in range(samples):
+        result = subprocess.run(
+            [*interpreter, "-c", probe],
+            capture_output=True,
+            text=True,
+            env=environment,
+            cwd=str(package_dir),
+            timeout=60,
+        )
+        lines = [line for line in result.stdout.splitlines() if line.startswith('{"status"')]
+        if result.returncode != 0 or not lines:
+            raise SystemExit(f"cold start probe failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        outcome = json.loads(lines[-1])
+        if outcome["status"] != 200:
+            raise SystemExit(f"cold start probe got {outcome}\n{result.stderr[-3000:]}")
+        inside.append(outcome["ms"])
+    return [report("cold start: handler import + setup + 1st request", inside, budget_ms=500)]
+
+
+if __name__ == "__main__":
+    run()

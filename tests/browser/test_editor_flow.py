@@ -1,0 +1,242 @@
+"""The whole web flow in a browser: sign in, paint, inpaint, continue, history, detail, sign out."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from editor.authentication import CognitoUser
+from editor.models import FAILED, SUCCEEDED, ImageEdit
+from editor.selectors import edits_list
+from editor.services import storage
+from tests.conftest import PASSWORD
+from tests.editor.test_edits_api import inject_fault
+
+pytestmark = pytest.mark.browser
+
+WIDTH, HEIGHT = 1200, 800  # larger than the canvas on screen, so strokes must be scaled to image pixels
+
+
+def write_photo(path) -> None:
+    """A gradient 'sky and ground' with a dark disc in the middle: the thing to paint over."""
+    x = np.linspace(0, 1, WIDTH, dtype=np.float32)
+    y = np.linspace(0, 1, HEIGHT, dtype=np.float32)[:, None]
+    rgb = np.empty((HEIGHT, WIDTH, 3), dtype=np.float32)
+    rgb[..., 0] = 90 + 100 * y + 30 * x
+    rgb[..., 1] = 150 + 60 * y - 20 * x
+    rgb[..., 2] = 230 - 120 * y
+    image = Image.fromarray(rgb.clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((WIDTH // 2 - 90, HEIGHT // 2 - 90, WIDTH // 2 + 90, HEIGHT // 2 + 90), fill=(35, 30, 45))
+    image.save(path, "PNG")
+
+
+def paint(page, from_x: float, to_x: float, at_y: float) -> dict:
+    """Drag across the canvas between fractions of its width, at a fraction of its height."""
+    box = page.locator("#mask-canvas").bounding_box()
+    y = box["y"] + box["height"] * at_y
+    page.mouse.move(box["x"] + box["width"] * from_x, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * to_x, y, steps=12)
+    page.mouse.up()
+    return box
+
+
+def wait_for_result(page, *, not_edit: str | None = None) -> str:
+    """Wait until a finished result is on screen (a new one, if not_edit is given); return its edit id."""
+    link = page.locator("#details-link")
+    page.wait_for_function(
+        """(previous) => {
+            const link = document.querySelector('#details-link');
+            const img = document.querySelector('#after-image');
+            return !document.querySelector('#result').hidden && link.getAttribute('href') !== previous
+                && img.complete && img.naturalWidth > 0;
+        }""",
+        arg=f"/edits/{not_edit}" if not_edit else "#",
+        timeout=30_000,
+    )
+    return link.get_attribute("href").rsplit("/", 1)[1]
+
+
+def test_sign_in_paint_inpaint_continue_history_detail_sign_out(
+    local_stack, live_server, make_user, page, artifacts, tmp_path
+):
+    from playwright.sync_api import expect
+
+    username, _ = make_user("browser")
+    photo = tmp_path / "photo.png"
+    write_photo(photo)
+    base = live_server.url
+
+    # A page without a session goes to sign-in and comes back after it.
+    page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/signin?next=%2F")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("wrong-password-1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Incorrect username or password.")
+    page.screenshot(path=str(artifacts / "signin-error.png"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/")
+    expect(page.locator(".account-name")).to_contain_text(username)
+    expect(page.locator("#model")).to_have_value("stability")
+    expect(page.locator("#task-note")).to_contain_text("local engine cannot")
+    expect(page.locator("#prompt-counter")).to_have_text("0 / 10,000")
+
+    # Load the photo and paint a horizontal stroke across the disc.
+    page.set_input_files("#image-input", str(photo))
+    expect(page.locator("#image-meta")).to_contain_text(f"{WIDTH} × {HEIGHT}")
+    expect(page.locator("#mask-canvas")).to_be_visible()
+    box = paint(page, 0.38, 0.62, 0.5)
+    assert box["width"] < WIDTH  # the canvas is shown scaled down
+    expect(page.locator("#undo")).to_be_enabled()
+    page.keyboard.press("Control+z")
+    expect(page.locator("#undo")).to_be_disabled()
+    page.keyboard.press("Control+Shift+z")
+    expect(page.locator("#undo")).to_be_enabled()
+    page.keyboard.press("]")
+    expect(page.locator("#brush-size-value")).not_to_have_text("40")
+    page.locator("#prompt").fill("a smooth evening sky")
+    expect(page.locator("#prompt-counter")).to_have_text("20 / 10,000")
+    page.screenshot(path=str(artifacts / "editor-painted.png"))
+
+    page.get_by_role("button", name="Run inpaint").click()
+    first_id = wait_for_result(page)
+    expect(page.locator("#result-engine")).to_have_text("Local engine (local-opencv)")
+    expect(page.locator("#engine-note")).to_contain_text("prompt ignored by the local engine")
+    expect(page.locator("#params")).to_contain_text("a smooth evening sky")
+    expect(page.locator("#run")).to_be_enabled()
+    assert "response-content-disposition" in page.locator("#download").get_attribute("href")
+    page.screenshot(path=str(artifacts / "editor-result.png"))
+
+    # The mask that was sent is image-sized, white where the stroke went and black elsewhere.
+    edit = ImageEdit.get(first_id, consistent_read=True)
+    assert edit.status == SUCCEEDED
+    mask = np.asarray(Image.open(io.BytesIO(storage.object_get(key=edit.mask_reference))).convert("L"))
+    assert mask.shape == (HEIGHT, WIDTH)
+    assert mask[HEIGHT // 2, WIDTH // 2] == 255 and mask[HEIGHT // 2, int(WIDTH * 0.4)] == 255
+    assert mask[HEIGHT // 2, int(WIDTH * 0.2)] == 0 and mask[HEIGHT // 10, WIDTH // 2] == 0
+
+    # Continue from the result: the base image becomes the output and the next edit names its parent.
+    page.get_by_role("button", name="Continue editing this result").click()
+    expect(page.locator("#image-meta")).to_contain_text("continuing a result")
+    page.get_by_label("Erase", exact=True).check()
+    expect(page.get_by_role("button", name="Run erase")).to_be_visible()
+    expect(page.locator("#prompt")).to_be_hidden()
+    paint(page, 0.1, 0.2, 0.2)
+    page.get_by_role("button", name="Run erase").click()
+    second_id = wait_for_result(page, not_edit=first_id)
+    expect(page.locator("#params")).to_contain_text(f"Continued from{first_id[:8]}")
+    assert ImageEdit.get(second_id, consistent_read=True).parent_id == first_id
+
+    # History lists both, newest first; the detail page shows the table's metadata.
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    cards = page.locator(".history-link")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_have_attribute("href", f"/edits/{second_id}")
+    expect(cards.nth(1)).to_contain_text("a smooth evening sky")
+    expect(cards.nth(1)).to_contain_text("Done")
+    page.screenshot(path=str(artifacts / "history.png"), full_page=True)
+
+    cards.nth(1).click()
+    expect(page).to_have_url(f"{base}/edits/{first_id}")
+    meta = page.locator("table.meta")
+    expect(meta).to_contain_text(first_id)
+    expect(meta).to_contain_text(edit.image_reference)
+    expect(meta).to_contain_text(edit.mask_reference)
+    expect(meta).to_contain_text(edit.outputs[0].key)
+    expect(meta).to_contain_text("SUCCEEDED")
+    expect(page.get_by_alt_text("The input image")).to_be_visible()
+    page.screenshot(path=str(artifacts / "detail.png"), full_page=True)
+
+    # Phone width: the same pages stack into one column.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(artifacts / "detail-phone.png"), full_page=True)
+    page.get_by_role("link", name="Continue editing").click()
+    expect(page).to_have_url(f"{base}/?from={first_id}")
+    expect(page.locator("#image-meta")).to_contain_text("continuing a result")
+    page.set_input_files("#image-input", str(photo))
+    expect(page.locator("#image-meta")).not_to_contain_text("continuing a result")
+    paint(page, 0.3, 0.7, 0.5)
+    page.screenshot(path=str(artifacts / "editor-phone.png"), full_page=True)
+    page.get_by_label("Remove background").check()
+    page.get_by_role("button", name="Run remove background").click()
+    wait_for_result(page, not_edit=second_id)
+    page.screenshot(path=str(artifacts / "result-phone.png"))
+    page.get_by_role("link", name="History").click()
+    expect(page.locator(".history-link")).to_have_count(3)
+    page.screenshot(path=str(artifacts / "history-phone.png"), full_page=True)
+
+    # Sign out ends the session: the next page asks to sign in again.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    page.goto(f"{base}/history")
+    expect(page).to_have_url(re.compile(r"/signin\?next=%2Fhistory$"))
+    assert page.script_errors == []
+
+
+def test_problems_are_explained_and_a_double_click_runs_one_edit(
+    local_stack, live_server, make_user, page, tmp_path
+):
+    from playwright.sync_api import expect
+
+    username, sub = make_user("browser")
+    photo = tmp_path / "photo.png"
+    write_photo(photo)
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#model")).to_have_value("stability")
+    error = page.locator("#error")
+
+    page.get_by_role("button", name="Run inpaint").click()
+    expect(error).to_contain_text("Choose an image first.")
+
+    # Drag and drop: the stage takes a dropped file (a synthetic drop carrying a real PNG).
+    page.evaluate(
+        """async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+            const stage = document.querySelector("#stage");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                const init = { dataTransfer: data, bubbles: true, cancelable: true };
+                stage.dispatchEvent(new DragEvent(type, init));
+            }
+        }""",
+        base64.b64encode(photo.read_bytes()).decode(),
+    )
+    expect(page.locator("#image-meta")).to_contain_text(f"dropped.png · {WIDTH} × {HEIGHT}")
+    expect(page.locator("#mask-canvas")).to_be_visible()
+    page.get_by_role("button", name="Run inpaint").click()
+    expect(error).to_contain_text("Paint over the area you want to change first.")
+    paint(page, 0.4, 0.6, 0.5)
+    page.get_by_role("button", name="Run inpaint").click()
+    expect(error).to_contain_text("Describe what should appear in the prompt.")
+    expect(page.locator("#prompt")).to_be_focused()
+    page.locator("#prompt").fill("sky")
+
+    # A model failure ends as a sentence, and the button comes back.
+    inject_fault(local_stack, error="ThrottlingException", count=5)
+    try:
+        page.get_by_role("button", name="Run inpaint").click()
+        expect(error).to_contain_text("The image service is busy right now", timeout=30_000)
+    finally:
+        page.request.delete(f"{local_stack.bedrock_url}/_engine/faults")
+    expect(page.locator("#run")).to_be_enabled()
+
+    # Two quick clicks: the button is disabled by the first, so there is one edit, not two.
+    page.locator("#run").dblclick()
+    wait_for_result(page)
+    expect(error).to_be_hidden()
+    items, _ = edits_list(user=CognitoUser(sub=sub, username=username), limit=10)
+    assert sorted(item.status for item in items) == [FAILED, SUCCEEDED]
+    assert page.script_errors == []
