@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test test-fast lint bench package clean
+.PHONY: run reset test lint bench package clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -27,6 +27,9 @@ test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint infra/template.yaml
+
+package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels
+	$(BIN)/python -m deploy.package $(or $(STAGE),production)
 
 bench: $(STAMP)  ## print the performance figures (not a test)
 	$(BIN)/python -m bench

@@ -170,6 +170,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Document the one scheme API clients use (a Cognito access token), not the page's session class.
+    "AUTHENTICATION_WHITELIST": [],
+    "SECURITY": [{"cognitoAccessToken": []}],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "cognitoAccessToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A Cognito access token from POST /api/v1/auth/token.",
+            }
+        }
+    },
 }
 
 LOGGING = {

@@ -79,7 +79,7 @@ class EditsApi(APIView):
         edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))
         return _edit_response(request, edit, created=created)
 
-    @extend_schema(parameters=[_ListQuery], responses={200: EditListOutput})
+    @extend_schema(operation_id="edits_list", parameters=[_ListQuery], responses={200: EditListOutput})
     def get(self, request):
         query = _ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
