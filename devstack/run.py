@@ -6,12 +6,17 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 from devstack.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # A terminal's Ctrl-C is SIGINT; a supervisor's stop is SIGTERM: both end the same clean way.
+    signal.signal(signal.SIGTERM, _interrupt)
     if args.reset and args.state_dir.exists():
         shutil.rmtree(args.state_dir)
         print(f"local state reset ({args.state_dir})")
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         stack.stop()
-        print("stopped")
+        print("stopped", flush=True)
     return 0
 
 
