@@ -14,12 +14,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 from bench.common import report
-from deploy.package import BUILD
+from deploy.package import BUILD, pip_install_for_lambda
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = BUILD / "cold-start"
@@ -93,25 +92,8 @@ def prepare() -> tuple[Path, Path]:
             for line in (ROOT / "requirements.txt").read_text().splitlines()
             if line.startswith("boto3==")
         )
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--target",
-                str(runtime_dir),
-                "--platform",
-                "manylinux2014_x86_64",
-                "--python-version",
-                "3.12",
-                "--only-binary=:all:",
-                boto3,
-            ],
-            check=True,
-        )
+        # The Lambda runtime provides boto3 (the package leaves it out); give the probe the same.
+        pip_install_for_lambda(runtime_dir, boto3)
     return package_dir, runtime_dir
 
 

@@ -50,7 +50,8 @@ def _zappa_version() -> str:
     raise SystemExit("zappa is not pinned in requirements-dev.txt")
 
 
-def _pip(site: Path, *args: str) -> None:
+def pip_install_for_lambda(site: Path, *args: str) -> None:
+    """pip install into `site` the wheels Lambda's python3.12 on x86_64 can load (never sdists)."""
     platform_args = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
     subprocess.run(
         [
@@ -81,9 +82,9 @@ def build_site_packages(venv: Path) -> Path:
     # Zappa looks for lib/python<the running version>/site-packages; the wheels inside are for Lambda's.
     site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
     site.mkdir(parents=True)
-    _pip(site, "-r", str(ROOT / "requirements.txt"))
+    pip_install_for_lambda(site, "-r", str(ROOT / "requirements.txt"))
     # Zappa's handler needs zappa itself (its runtime imports are pinned in requirements.txt), not its CLI.
-    _pip(site, "--no-deps", f"zappa=={_zappa_version()}")
+    pip_install_for_lambda(site, "--no-deps", f"zappa=={_zappa_version()}")
     return site
 
 

@@ -27,8 +27,9 @@ def aws_client(service: str):
     if service == "s3":
         # As in AWS over HTTPS, where TLS guards the bytes: do not hash or checksum megabytes of image
         # in Python for every put (over plain HTTP to the local stack botocore would otherwise do both).
-        config = config.merge(Config(s3={"payload_signing_enabled": False},
-                                     request_checksum_calculation="when_required"))
+        config = config.merge(
+            Config(s3={"payload_signing_enabled": False}, request_checksum_calculation="when_required")
+        )
     if service == "bedrock-runtime":
         from editor.services.bedrock import bedrock_client_config
 

@@ -393,19 +393,21 @@ class _TaskTypeAdapter(ModelAdapter):
             "imageGenerationConfig": self._config(spec),
         }
 
+    # Text-to-image output sizes by aspect ratio (each model documents its own list).
+    generate_sizes = {
+        "1:1": (1024, 1024),
+        "16:9": (1280, 720),
+        "21:9": (1344, 576),
+        "2:3": (832, 1248),
+        "3:2": (1248, 832),
+        "4:5": (896, 1120),
+        "5:4": (1120, 896),
+        "9:16": (720, 1280),
+        "9:21": (576, 1344),
+    }
+
     def generate_size(self, aspect_ratio: str) -> tuple[int, int]:
-        sizes = {
-            "1:1": (1024, 1024),
-            "16:9": (1280, 720),
-            "21:9": (1344, 576),
-            "2:3": (832, 1248),
-            "3:2": (1248, 832),
-            "4:5": (896, 1120),
-            "5:4": (1120, 896),
-            "9:16": (720, 1280),
-            "9:21": (576, 1344),
-        }
-        return sizes.get(aspect_ratio, (1024, 1024))
+        return self.generate_sizes.get(aspect_ratio, (1024, 1024))
 
     def parse(self, payload: dict, spec: EditSpec) -> Parsed:
         images = payload.get("images") or []
@@ -468,19 +470,17 @@ class TitanImageAdapter(_TaskTypeAdapter):
         if max(width, height) > 1408:
             raise _invalid("Titan Image Generator takes images up to 1,408 pixels on the longer side.")
 
-    def generate_size(self, aspect_ratio: str) -> tuple[int, int]:
-        sizes = {
-            "1:1": (1024, 1024),
-            "16:9": (1280, 768),
-            "3:2": (1152, 768),
-            "2:3": (768, 1152),
-            "9:16": (768, 1280),
-            "5:4": (1152, 896),
-            "4:5": (896, 1152),
-            "21:9": (1408, 640),
-            "9:21": (640, 1408),
-        }
-        return sizes.get(aspect_ratio, (1024, 1024))
+    generate_sizes = {
+        "1:1": (1024, 1024),
+        "16:9": (1280, 768),
+        "3:2": (1152, 768),
+        "2:3": (768, 1152),
+        "9:16": (768, 1280),
+        "5:4": (1152, 896),
+        "4:5": (896, 1152),
+        "21:9": (1408, 640),
+        "9:21": (640, 1408),
+    }
 
 
 ADAPTERS: dict[str, ModelAdapter] = {

@@ -74,6 +74,7 @@ def presigned_url(*, key: str | None, download_name: str | None = None) -> str |
     if download_name:
         params["response-content-disposition"] = f'attachment; filename="{download_name}"'
     request = AWSRequest(method="GET", url=base + quote(key, safe="/~"), params=params)
-    S3SigV4QueryAuth(aws_credentials(), "s3", settings.AWS_REGION,
-                     expires=settings.PRESIGNED_URL_TTL_SECONDS).add_auth(request)
+    S3SigV4QueryAuth(
+        aws_credentials(), "s3", settings.AWS_REGION, expires=settings.PRESIGNED_URL_TTL_SECONDS
+    ).add_auth(request)
     return request.prepare().url

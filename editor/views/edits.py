@@ -15,24 +15,9 @@ from editor.presenters import edit_present
 from editor.selectors import edit_get, edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
 from editor.services.bedrock import models_describe
-from editor.services.edits import edit_create, edit_delete, edit_wait
+from editor.services.edits import PARAMETER_NAMES, edit_create, edit_delete, edit_wait
 
-_OPTION_NAMES = (
-    "prompt",
-    "negative_prompt",
-    "model",
-    "seed",
-    "count",
-    "left",
-    "right",
-    "up",
-    "down",
-    "search_prompt",
-    "creativity",
-    "grow_mask",
-    "output_format",
-    "aspect_ratio",
-)
+_OPTION_NAMES = ("prompt", "negative_prompt", "model", *PARAMETER_NAMES)
 
 
 def _edit_response(request, edit, *, created: bool) -> Response:
