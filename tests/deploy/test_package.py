@@ -77,3 +77,89 @@ def test_package_check_refuses_forbidden_paths(tmp_path):
         archive.writestr("devstack/stack.py", "")
     with pytest.raises(SystemExit, match="excluded paths"):
         package.package_check(bad)
+
+
+SMOKE = r"""
+import io, json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from PIL import Image
+for kind in ("PNG", "JPEG", "WEBP"):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(out, kind)
+    assert Image.open(io.BytesIO(out.getvalue())).size == (64, 48), kind
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+from jose import jwt
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+encoding, formats = serialization.Encoding.PEM, serialization.PrivateFormat
+pem = key.private_bytes(encoding, formats.PKCS8, serialization.NoEncryption())
+public = key.public_key().public_bytes(encoding, serialization.PublicFormat.SubjectPublicKeyInfo)
+token = jwt.encode({"sub": "x", "exp": time.time() + 60}, pem.decode(), algorithm="RS256")
+assert jwt.decode(token, public.decode(), algorithms=["RS256"])["sub"] == "x"
+import zappa_settings
+host = zappa_settings.ENVIRONMENT_VARIABLES["DJANGO_ALLOWED_HOSTS"].split(",")[0].lstrip(".")
+from handler import lambda_handler
+class Context:
+    aws_request_id = "smoke"
+    function_name = "imageedit-production"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:imageedit-production"
+    def get_remaining_time_in_millis(self):
+        return 300000
+event = {"resource": "/{proxy+}", "path": "/healthz", "httpMethod": "GET",
+         "headers": {"Host": "smoke." + host, "X-Forwarded-Proto": "https"}, "multiValueHeaders": {},
+         "queryStringParameters": None, "pathParameters": {"proxy": "healthz"}, "body": None,
+         "isBase64Encoded": False, "requestContext": {"requestId": "smoke-1", "stage": "production",
+         "httpMethod": "GET", "path": "/production/healthz", "identity": {"sourceIp": "127.0.0.1"}}}
+response = lambda_handler(event, Context())
+print(json.dumps({"status": response["statusCode"], "body": response["body"]}))
+"""
+
+
+def test_package_runs_on_lambdas_python(built_package, tmp_path):
+    """Pillow, cryptography and the Zappa handler load from the package on python3.12, and it serves."""
+    import os
+    import re
+    import subprocess
+
+    python = package.lambda_python()
+    if python is None:
+        pytest.skip("no python3.12 on this machine (pyenv 3.12.1 expected)")
+    tree, runtime = tmp_path / "task", tmp_path / "runtime"
+    with zipfile.ZipFile(built_package) as archive:
+        archive.extractall(tree)
+    settings = tree / "zappa_settings.py"
+    # No AWS here: the S3 read of remote_env at cold start is switched off for this run only.
+    settings.write_text(re.sub(r"(?m)^REMOTE_ENV\s*=.*$", "REMOTE_ENV = None", settings.read_text()))
+    boto3 = next(
+        line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("boto3==")
+    )
+    package.pip_install_for_lambda(runtime, boto3)
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "PYENV_VERSION": "3.12.1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "IMAGEEDIT_ENV": "production",
+        "DJANGO_SECRET_KEY": "smoke-" + "k" * 50,
+        "S3_BUCKET": "b",
+        "COGNITO_USER_POOL_ID": "us-east-1_x",
+        "COGNITO_APP_CLIENT_ID": "c",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_LAMBDA_FUNCTION_NAME": "imageedit-production",
+    }
+    result = subprocess.run(
+        [python, "-c", SMOKE, str(tree), str(runtime)],
+        cwd=tree,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == 200 and json.loads(outcome["body"]) == {"status": "ok"}
+    with zipfile.ZipFile(built_package) as archive:
+        assert "editor/services/__pycache__/edits.cpython-312.pyc" in archive.namelist()
