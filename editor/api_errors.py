@@ -49,3 +49,15 @@ def api_not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    """JSON 500 for /api/ paths, so API clients always get the one error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"error": {"code": "internal_error", "message": "Something went wrong on our side; try again."}},
+            status=500,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -48,6 +48,8 @@ class CognitoJWTAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         parts = header.split()
+        if not parts:
+            self._refuse(request, "The Authorization header is empty; send 'Bearer <access token>'.")
         if parts[0].lower() != self.keyword.encode():
             self._refuse(request, "Use the Authorization scheme 'Bearer <access token>'.")
         if len(parts) != 2:

@@ -174,24 +174,25 @@ def bind_tables() -> None:
 
 
 def tables_create(*, wait: bool = True) -> list[str]:
-    """Create the tables that do not exist yet (with TTL on expires_at); return the names created."""
+    """Create the tables that do not exist yet, with TTL on expires_at and PITR; return those created.
+
+    Tables that exist are left alone: in AWS the CloudFormation stack made and configured them, and the
+    Lambda role may describe them but not reconfigure them.
+    """
     created = []
     for model in (ImageEdit, WebSession):
         if model.exists():
             continue
         model.create_table(wait=wait)
-        created.append(model.Meta.table_name)
-    for model in (ImageEdit, WebSession):
         client = model._get_connection().connection.client
-        ttl = client.describe_time_to_live(TableName=model.Meta.table_name)["TimeToLiveDescription"]
-        if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            client.update_time_to_live(
-                TableName=model.Meta.table_name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-            )
+        client.update_time_to_live(
+            TableName=model.Meta.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )
         # Point-in-time recovery: a bad deploy or a mistaken delete must be recoverable.
         client.update_continuous_backups(
             TableName=model.Meta.table_name,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
         )
+        created.append(model.Meta.table_name)
     return created

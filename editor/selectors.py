@@ -6,6 +6,8 @@ import base64
 import binascii
 import json
 
+from pynamodb.exceptions import QueryError
+
 from editor.authentication import CognitoUser
 from editor.errors import ServiceError
 from editor.models import ImageEdit
@@ -18,15 +20,27 @@ def _cursor_encode(last_key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+_CURSOR_KEYS = {"id", "user_id", "request_timestamp"}
+
+
+def _invalid_cursor() -> ServiceError:
+    return ServiceError("invalid_cursor", "The cursor is not valid; start from the first page.")
+
+
 def _cursor_decode(cursor: str, user: CognitoUser) -> dict:
+    """A cursor is a position in one person's history: exactly the index's key, and theirs."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        owner = key["user_id"]["S"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise ServiceError("invalid_cursor", "The cursor is not valid; start from the first page.") from exc
-    # A cursor is a position in one person's history; another person's is refused, not followed.
-    if owner != user.sub:
-        raise ServiceError("invalid_cursor", "The cursor is not valid; start from the first page.")
+    except (binascii.Error, ValueError) as exc:
+        raise _invalid_cursor() from exc
+    well_formed = (
+        isinstance(key, dict)
+        and set(key) == _CURSOR_KEYS
+        and all(isinstance(key[name], dict) and set(key[name]) == {"S"} for name in _CURSOR_KEYS)
+        and all(isinstance(key[name]["S"], str) and 0 < len(key[name]["S"]) <= 128 for name in _CURSOR_KEYS)
+    )
+    if not well_formed or key["user_id"]["S"] != user.sub:
+        raise _invalid_cursor()
     return key
 
 
@@ -40,7 +54,12 @@ def edits_list(
         limit=limit,
         last_evaluated_key=_cursor_decode(cursor, user) if cursor else None,
     )
-    items = [edit_expire_if_stale(item) for item in results]
+    try:
+        items = [edit_expire_if_stale(item) for item in results]
+    except QueryError as exc:
+        raise ServiceError(
+            "history_unavailable", "Your history cannot be read right now; try again.", status=503
+        ) from exc
     return items, _cursor_encode(results.last_evaluated_key)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.contrib.sessions.backends.base import CreateError, SessionBase
+from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from editor.models import WebSession
@@ -12,6 +12,10 @@ from editor.models import WebSession
 
 class SessionStore(SessionBase):
     """Session data, signed and encoded by Django, kept in one DynamoDB item with a TTL."""
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        """Only keys this engine could have made (32 of [a-z0-9]): a forged cookie never reaches DynamoDB."""
+        return bool(key) and len(key) == 32 and key.isascii() and key.isalnum() and key == key.lower()
 
     def load(self) -> dict:
         try:
@@ -48,12 +52,16 @@ class SessionStore(SessionBase):
             session_data=self.encode(self._get_session(no_load=must_create)),
             expires_at=self.get_expiry_date(),
         )
+        # Creating must not overwrite a session; saving must not bring back one signed out meanwhile.
+        condition = (
+            WebSession.session_key.does_not_exist() if must_create else WebSession.session_key.exists()
+        )
         try:
-            item.save(condition=WebSession.session_key.does_not_exist() if must_create else None)
+            item.save(condition=condition)
         except PutError as exc:
-            if must_create:
-                raise CreateError from exc
-            raise
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise CreateError if must_create else UpdateError from exc
 
     def delete(self, session_key: str | None = None) -> None:
         session_key = session_key or self.session_key

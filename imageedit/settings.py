@@ -122,6 +122,8 @@ if BEDROCK_READ_TIMEOUT_SECONDS * BEDROCK_MAX_ATTEMPTS + 30 > EDIT_JOB_TIMEOUT_S
     raise ImproperlyConfigured(
         "BEDROCK_READ_TIMEOUT_SECONDS x BEDROCK_MAX_ATTEMPTS must leave 30 s of EDIT_JOB_TIMEOUT_SECONDS."
     )
+# A PENDING edit whose job has not started by then (a lost async invocation) is recorded as timed out.
+EDIT_PENDING_TIMEOUT_SECONDS = env.int("EDIT_PENDING_TIMEOUT_SECONDS", default=900)
 # How long POST /edits waits for the result before answering 202; API Gateway cuts at 29 s.
 EDIT_WAIT_DEFAULT_SECONDS = env.float("EDIT_WAIT_DEFAULT_SECONDS", default=20)
 EDIT_WAIT_MAX_SECONDS = 25
@@ -144,6 +146,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_ENGINE = "editor.sessions"
 # Lambda takes at most 6 MB per synchronous request, and API Gateway base64-encodes binary bodies.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=4 * 1024 * 1024)
+# Image and mask together: 4.4 MB grows to ~5.9 MB in base64, just inside Lambda's 6 MB.
+MAX_REQUEST_UPLOAD_BYTES = env.int("MAX_REQUEST_UPLOAD_BYTES", default=4_400_000)
 # Stability's limit for edit inputs; Pillow's decompression-bomb check fires above it.
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=9_437_184)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

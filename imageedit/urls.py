@@ -14,3 +14,4 @@ urlpatterns = [
 ]
 
 handler404 = "editor.api_errors.api_not_found"
+handler500 = "editor.api_errors.api_server_error"

@@ -22,12 +22,28 @@ from PIL import Image
 
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
-from editor.services.images import SourceImage, image_info, png_bytes
+from editor.services.images import SourceImage, image_info, rgb_png_or_original
 
 logger = logging.getLogger(__name__)
 
 TASKS = ("inpaint", "erase", "outpaint", "remove_background", "replace", "upscale", "generate")
 ASPECT_RATIOS = ("1:1", "16:9", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
+
+
+# Per image, from third-party price tables (shared/aws-reference.md 3.5): an estimate, not a bill.
+PRICE_PER_IMAGE_USD = {
+    "stability.stable-image-inpaint-v1:0": 0.07,
+    "stability.stable-image-erase-object-v1:0": 0.07,
+    "stability.stable-outpaint-v1:0": 0.06,
+    "stability.stable-image-remove-background-v1:0": 0.07,
+    "stability.stable-image-search-replace-v1:0": 0.07,
+    "stability.stable-fast-upscale-v1:0": 0.03,
+    "stability.stable-conservative-upscale-v1:0": 0.40,
+    "stability.stable-image-core-v1:1": 0.04,
+    "amazon.nova-canvas-v1:0": 0.04,
+    "amazon.titan-image-generator-v2:0": 0.01,
+}
+INFERENCE_PREFIXES = ("us", "eu", "apac", "global")
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,6 @@ class ModelAdapter:
     label = ""
     legacy = False
     default_models: dict[str, str] = {}
-    price_per_image: dict[str, float] = {}
     max_images = 1
     prompt_limit = 10_000
 
@@ -142,8 +157,11 @@ class ModelAdapter:
     def parse(self, payload: dict, spec: EditSpec) -> Parsed:
         raise NotImplementedError
 
-    def estimated_cost(self, task: str, images: int) -> float:
-        return round(self.price_per_image.get(task, 0.0) * images, 4)
+    @staticmethod
+    def estimated_cost(model_id: str, images: int) -> float:
+        """Price by the model actually called (an inference-profile prefix such as us. costs the same)."""
+        base = model_id.split(".", 1)[1] if model_id.split(".", 1)[0] in INFERENCE_PREFIXES else model_id
+        return round(PRICE_PER_IMAGE_USD.get(base, 0.0) * images, 4)
 
 
 class StabilityAdapter(ModelAdapter):
@@ -161,16 +179,6 @@ class StabilityAdapter(ModelAdapter):
         "generate": "stability.stable-image-core-v1:1",
     }
     conservative_upscale = "stability.stable-conservative-upscale-v1:0"
-    # Third-party price tables (see shared/aws-reference.md 3.5); an estimate, not a bill.
-    price_per_image = {
-        "inpaint": 0.07,
-        "erase": 0.07,
-        "outpaint": 0.06,
-        "remove_background": 0.07,
-        "replace": 0.07,
-        "upscale": 0.03,
-        "generate": 0.04,
-    }
     prompt_limit = 10_000
 
     def model_id(self, task: str, spec: EditSpec | None = None) -> str:
@@ -207,6 +215,8 @@ class StabilityAdapter(ModelAdapter):
             raise _invalid(f"The '{spec.task}' task needs a prompt describing what should appear.")
         if spec.task == "replace" and not spec.search_prompt.strip():
             raise _invalid("The 'replace' task needs a search prompt naming what to replace.")
+        if spec.task in ("outpaint", "erase", "remove_background", "upscale") and spec.negative_prompt:
+            raise _invalid(f"{self.label} take no negative prompt for '{spec.task}'.")
         if spec.task == "generate":
             if spec.aspect_ratio not in ASPECT_RATIOS:
                 raise _invalid(f"The aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
@@ -235,7 +245,8 @@ class StabilityAdapter(ModelAdapter):
             body["prompt"] = spec.prompt
         if task == "upscale" and not self._fast_upscale_fits(spec):
             body["prompt"] = spec.prompt
-        if task in ("inpaint", "replace", "generate", "outpaint") and spec.negative_prompt:
+        # Outpaint documents no negative_prompt, and Bedrock refuses keys it does not document.
+        if task in ("inpaint", "replace", "generate") and spec.negative_prompt:
             body["negative_prompt"] = spec.negative_prompt
         if task in ("inpaint", "erase") and spec.mask is not None:
             body["mask"] = _b64(spec.mask.data)  # already white = change, as Stability wants
@@ -334,7 +345,8 @@ class _TaskTypeAdapter(ModelAdapter):
         return config
 
     def _image(self, spec: EditSpec) -> str:
-        return _b64(spec.image.data if spec.image.format in self.formats else png_bytes(spec.image))
+        """The image as these models take it: PNG or JPEG, 8-bit RGB, no transparency (flattened on white)."""
+        return _b64(rgb_png_or_original(spec.image, formats=self.formats))
 
     def _outpaint_canvas(self, spec: EditSpec) -> tuple[str, str]:
         """Pad the image by the margins and build the mask of the new area, in this model's colours."""
@@ -417,7 +429,8 @@ class _TaskTypeAdapter(ModelAdapter):
                 raise _content_filtered(str(error))
             raise ServiceError("model_error", "The model returned no image. Try again.", status=502)
         filtered = max(0, spec.count - len(images)) if spec.task != "remove_background" else 0
-        return Parsed(images=images, seeds=[spec.seed] * len(images), filtered=filtered)
+        # These models return no per-image seeds; the request's seed stays in the edit's parameters.
+        return Parsed(images=images, seeds=[None] * len(images), filtered=filtered)
 
 
 class NovaCanvasAdapter(_TaskTypeAdapter):
@@ -431,7 +444,6 @@ class NovaCanvasAdapter(_TaskTypeAdapter):
         task: "amazon.nova-canvas-v1:0"
         for task in ("inpaint", "erase", "outpaint", "remove_background", "replace", "generate")
     }
-    price_per_image = {task: 0.04 for task in default_models}
 
     def check(self, spec: EditSpec) -> None:
         super().check(spec)
@@ -462,7 +474,6 @@ class TitanImageAdapter(_TaskTypeAdapter):
         task: "amazon.titan-image-generator-v2:0"
         for task in ("inpaint", "erase", "outpaint", "remove_background", "replace", "generate")
     }
-    price_per_image = {task: 0.01 for task in default_models}
     # Titan's outpainting mask marks the region to keep in black; everything white is regenerated.
     outpaint_colours = (255, 0)
 

@@ -10,7 +10,7 @@ import time
 import uuid
 
 from django.conf import settings
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, GetError, PutError, UpdateError
 
 from editor.authentication import CognitoUser
 from editor.errors import ServiceError
@@ -106,9 +106,13 @@ def _quota_take(user: CognitoUser) -> None:
         ) from exc
 
 
+def _idempotency_record_id(user: CognitoUser, key: str) -> str:
+    return "idem#" + hashlib.sha256(f"{user.sub}\n{key}".encode()).hexdigest()
+
+
 def _idempotent_claim(user: CognitoUser, key: str, fingerprint: str, edit_id: str) -> str | None:
     """Claim the key for edit_id; return the id of the edit that already holds it, if any."""
-    record_id = "idem#" + hashlib.sha256(f"{user.sub}\n{key}".encode()).hexdigest()
+    record_id = _idempotency_record_id(user, key)
     record = IdempotencyRecord(
         id=record_id, edit_id=edit_id, request_fingerprint=fingerprint, expires_at=dt.timedelta(days=1)
     )
@@ -128,12 +132,25 @@ def _idempotent_claim(user: CognitoUser, key: str, fingerprint: str, edit_id: st
     return existing.edit_id
 
 
+def _idempotent_release(user: CognitoUser, key: str, edit_id: str) -> None:
+    record_id = _idempotency_record_id(user, key)
+    try:
+        IdempotencyRecord(id=record_id).delete(condition=IdempotencyRecord.edit_id == edit_id)
+    except Exception:  # best effort: the record expires in a day anyway
+        logger.warning("idempotency key could not be released")
+
+
 def edit_get_owned(*, user: CognitoUser, edit_id: str) -> ImageEdit:
     """The person's edit, or a 404: someone else's edit is indistinguishable from a missing one."""
     try:
-        edit = ImageEdit.get(str(edit_id), consistent_read=True)
-    except DoesNotExist:
+        # Ids are server-made UUIDs; anything else is missing (and never reaches DynamoDB's key limits).
+        edit = ImageEdit.get(str(uuid.UUID(str(edit_id))), consistent_read=True)
+    except (ValueError, DoesNotExist):
         edit = None
+    except GetError as exc:
+        raise ServiceError(
+            "storage_unavailable", "Edits cannot be read right now; try again.", status=503
+        ) from exc
     if edit is None or edit.user_id != user.sub:
         raise ServiceError("not_found", "No such edit.", status=404)
     return edit
@@ -182,8 +199,57 @@ def edit_create(
         existing_id = _idempotent_claim(user, idempotency_key, fingerprint, edit_id)
         if existing_id:
             return _edit_when_saved(user, existing_id), False
-    _quota_take(user)
+    try:
+        _quota_take(user)
+        edit = _edit_record(
+            user=user,
+            edit_id=edit_id,
+            spec=spec,
+            adapter=adapter,
+            options=options,
+            parent_id=parent_id,
+            idempotency_key=idempotency_key,
+        )
+    except Exception:
+        # Nothing was accepted: free the key, so a retry with it is a new request, not a missing edit.
+        if idempotency_key:
+            _idempotent_release(user, idempotency_key, edit_id)
+        raise
+    log_context_bind(edit_id=edit_id, task=task, model_id=edit.model_id)
+    logger.info("edit accepted", extra={"status": PENDING})
 
+    try:
+        if source:
+            storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
+        if mask_source:
+            storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+        # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
+        stored = {
+            edit.image_reference: source.data if source else None,
+            edit.mask_reference: mask_source.data if mask_source else None,
+        }
+        jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
+    except ServiceError as exc:
+        _finish_failed(edit, exc.code, exc.message)
+        raise
+    except Exception:
+        _finish_failed(edit, "internal_error", "The edit could not be started; try again.")
+        raise
+    return edit, True
+
+
+def _edit_record(
+    *,
+    user: CognitoUser,
+    edit_id: str,
+    spec: EditSpec,
+    adapter,
+    options: dict,
+    parent_id: str | None,
+    idempotency_key: str | None,
+) -> ImageEdit:
+    """Write the PENDING item: it exists before anything else happens, so every accepted edit can end."""
+    task, source, mask_source = spec.task, spec.image, spec.mask
     edit = ImageEdit(
         id=edit_id,
         user_id=user.sub,
@@ -208,28 +274,8 @@ def edit_create(
         )
     if mask_source:
         edit.mask_reference = storage.object_key(user_id=user.sub, edit_id=edit_id, name="mask.png")
-    # The item exists before anything else happens, so every accepted request has a record to end.
     edit.save()
-    log_context_bind(edit_id=edit_id, task=task, model_id=edit.model_id)
-    logger.info("edit accepted", extra={"status": PENDING})
-    try:
-        if source:
-            storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
-        if mask_source:
-            storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
-        # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
-        stored = {
-            edit.image_reference: source.data if source else None,
-            edit.mask_reference: mask_source.data if mask_source else None,
-        }
-        jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
-    except ServiceError as exc:
-        _finish_failed(edit, exc.code, exc.message)
-        raise
-    except Exception:
-        _finish_failed(edit, "internal_error", "The edit could not be started; try again.")
-        raise
-    return edit, True
+    return edit
 
 
 def _edit_when_saved(user: CognitoUser, edit_id: str) -> ImageEdit:
@@ -283,8 +329,10 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
             actions=[ImageEdit.status.set(RUNNING), ImageEdit.started_at.set(utc_now())],
             condition=(ImageEdit.status == PENDING),
         )
-    except UpdateError:
-        return  # already taken by another invocation, finished, or deleted
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            return  # already taken by another invocation, finished, expired or deleted
+        raise  # DynamoDB refused for another reason: let Lambda's async retry run the job again
     log_context_bind(user_id=edit.user_id, task=edit.task, model_id=edit.model_id)
     started = time.monotonic()
     try:
@@ -316,27 +364,12 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
         return
     latency_ms = int((time.monotonic() - started) * 1000)
     adapter = adapter_get(edit.model_family)
-    try:
-        edit.update(
-            actions=[
-                ImageEdit.status.set(SUCCEEDED),
-                ImageEdit.active.remove(),
-                ImageEdit.outputs.set(outputs),
-                ImageEdit.model_id.set(result.model_id),
-                ImageEdit.engine.set(result.engine),
-                ImageEdit.engine_note.set(result.engine_note),
-                ImageEdit.filtered_count.set(result.filtered),
-                ImageEdit.finished_at.set(utc_now()),
-                ImageEdit.latency_ms.set(latency_ms),
-                ImageEdit.estimated_cost_usd.set(
-                    adapter.estimated_cost(edit.task, len(outputs) + result.filtered)
-                ),
-            ],
-            condition=ImageEdit.status == RUNNING,
-        )
-    except UpdateError:
+    if not _finish_succeeded(edit, result, outputs, latency_ms, adapter):
         # Deleted (or expired as stale) while running: its outputs must not linger in S3.
-        storage.objects_delete(keys=[output.key for output in outputs])
+        try:
+            storage.objects_delete(keys=[output.key for output in outputs])
+        except ServiceError:
+            logger.warning("outputs of a vanished edit could not be removed", extra={"keys": len(outputs)})
         return
     metrics_edit_finished(
         edit,
@@ -348,6 +381,42 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     logger.info(
         "edit finished", extra={"status": SUCCEEDED, "latency_ms": latency_ms, "engine": result.engine}
     )
+
+
+def _condition_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _finish_succeeded(edit: ImageEdit, result, outputs: list, latency_ms: int, adapter) -> bool:
+    """Record SUCCEEDED; False if the edit is no longer RUNNING. A transient DynamoDB error is retried,
+    then the edit is recorded FAILED, since outputs nobody can find are worth nothing."""
+    for attempt in range(3):
+        try:
+            edit.update(
+                actions=[
+                    ImageEdit.status.set(SUCCEEDED),
+                    ImageEdit.active.remove(),
+                    ImageEdit.outputs.set(outputs),
+                    ImageEdit.model_id.set(result.model_id),
+                    ImageEdit.engine.set(result.engine),
+                    ImageEdit.engine_note.set(result.engine_note),
+                    ImageEdit.filtered_count.set(result.filtered),
+                    ImageEdit.finished_at.set(utc_now()),
+                    ImageEdit.latency_ms.set(latency_ms),
+                    ImageEdit.estimated_cost_usd.set(
+                        adapter.estimated_cost(result.model_id, len(outputs) + result.filtered)
+                    ),
+                ],
+                condition=ImageEdit.status == RUNNING,
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            logger.warning("recording success failed, retrying", extra={"attempt": attempt + 1})
+            time.sleep(0.2 * (attempt + 1))
+    _finish_failed(edit, "storage_unavailable", "The result could not be recorded; try again.")
+    return False
 
 
 def _finish_failed(edit: ImageEdit, code: str, message: str, *, started: float | None = None) -> None:
@@ -370,14 +439,36 @@ def _finish_failed(edit: ImageEdit, code: str, message: str, *, started: float |
     logger.warning("edit failed", extra={"status": FAILED, "error_code": code, "error_message": message})
 
 
-def edit_expire_if_stale(edit: ImageEdit) -> ImageEdit:
-    """An edit active past the job timeout was killed with its Lambda: record that, so none stays RUNNING."""
-    if edit.status not in ACTIVE_STATUSES:
-        return edit
-    accepted = dt.datetime.strptime(edit.request_timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
-    if (dt.datetime.now(dt.UTC) - accepted).total_seconds() > settings.EDIT_JOB_TIMEOUT_SECONDS + 60:
-        _finish_failed(edit, "timed_out", "The edit did not finish in time; try again.")
+def _parse_time(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def _is_stale(edit: ImageEdit) -> bool:
+    """RUNNING past the job timeout (its Lambda was killed), or PENDING so long its job never started."""
+    now = dt.datetime.now(dt.UTC)
+    if edit.status == RUNNING:
+        started = _parse_time(edit.started_at or edit.request_timestamp)
+        return (now - started).total_seconds() > settings.EDIT_JOB_TIMEOUT_SECONDS + 60
+    if edit.status == PENDING:
+        waited = (now - _parse_time(edit.request_timestamp)).total_seconds()
+        return waited > settings.EDIT_PENDING_TIMEOUT_SECONDS
+    return False
+
+
+def _refresh(edit: ImageEdit) -> ImageEdit:
+    """Re-read the edit; one deleted meanwhile is a 404 like any missing edit."""
+    try:
         edit.refresh(consistent_read=True)
+    except ImageEdit.DoesNotExist as exc:
+        raise ServiceError("not_found", "No such edit (it was deleted).", status=404) from exc
+    return edit
+
+
+def edit_expire_if_stale(edit: ImageEdit) -> ImageEdit:
+    """Record a stale edit as timed out when it is read, so none looks active for ever."""
+    if edit.status in ACTIVE_STATUSES and _is_stale(edit):
+        _finish_failed(edit, "timed_out", "The edit did not finish in time; try again.")
+        _refresh(edit)
     return edit
 
 
@@ -386,16 +477,16 @@ def edits_expire_stale() -> int:
 
     Runs on a schedule (zappa_settings.json events) and queries the sparse active-edits index.
     """
-    cutoff = (
-        dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.EDIT_JOB_TIMEOUT_SECONDS + 60)
-    ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Any stale edit was accepted before the shorter of the two limits; _is_stale decides for each.
+    shortest = min(settings.EDIT_JOB_TIMEOUT_SECONDS + 60, settings.EDIT_PENDING_TIMEOUT_SECONDS)
+    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=shortest)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     expired = 0
     for key in ImageEdit.active_edits.query(ACTIVE_MARK, ImageEdit.request_timestamp < cutoff):
         try:
             edit = ImageEdit.get(key.id, consistent_read=True)
         except DoesNotExist:
             continue
-        if edit.status in ACTIVE_STATUSES:
+        if edit.status in ACTIVE_STATUSES and _is_stale(edit):
             _finish_failed(edit, "timed_out", "The edit did not finish in time; try again.")
             expired += 1
     if expired:
@@ -412,12 +503,11 @@ def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:
     if edit.status not in ACTIVE_STATUSES or timeout <= 0:
         return edit
     if jobs.job_wait_local(edit.id, timeout) is not None:
-        edit.refresh(consistent_read=True)
-        return edit
+        return _refresh(edit)
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:
-        edit.refresh(consistent_read=True)
+        _refresh(edit)
         if edit.status not in ACTIVE_STATUSES or time.monotonic() >= deadline:
             return edit
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
@@ -425,9 +515,12 @@ def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:
 
 
 def edit_delete(*, user: CognitoUser, edit_id: str) -> None:
-    """Remove the edit's images from S3, then its item."""
+    """Delete the item first, then every object under the edit's prefix.
+
+    In that order a job still running cannot record its result (its conditional write fails and it
+    removes its own outputs), and objects written meanwhile are caught by the prefix.
+    """
     edit = edit_get_owned(user=user, edit_id=edit_id)
-    keys = [edit.image_reference, edit.mask_reference, *(output.key for output in edit.outputs or [])]
-    storage.objects_delete(keys=keys)
     edit.delete()
+    storage.objects_delete_prefix(prefix=storage.object_key(user_id=user.sub, edit_id=edit.id, name=""))
     logger.info("edit deleted", extra={"edit_id": edit_id})

@@ -85,7 +85,7 @@ def _open(data: bytes, role: str, *, decode: bool = True) -> tuple[Image.Image, 
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise _too_many_pixels(role) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ServiceError("corrupt_image", f"The {role} could not be read; it may be damaged.") from exc
+        raise _corrupt(role) from exc
     if _PIL_FORMATS.get(image.format) != kind:
         raise ServiceError(
             "unsupported_image_format", f"The {role} must be a PNG, JPEG or WebP image.", status=415
@@ -95,6 +95,10 @@ def _open(data: bytes, role: str, *, decode: bool = True) -> tuple[Image.Image, 
     if image.width * image.height > settings.MAX_IMAGE_PIXELS:
         raise _too_many_pixels(role)
     return image, kind
+
+
+def _corrupt(role: str) -> ServiceError:
+    return ServiceError("corrupt_image", f"The {role} could not be read; it may be damaged.")
 
 
 def _too_many_pixels(role: str) -> ServiceError:
@@ -122,9 +126,12 @@ def image_load(data: bytes) -> tuple[SourceImage, Image.Image]:
     image, kind = _open(data, "image", decode=False)
     # Pillow decodes a whole PNG to look for an eXIf chunk; look for the chunk's name first.
     might_have_exif = kind != "png" or b"eXIf" in data
-    if might_have_exif and image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
-        image = ImageOps.exif_transpose(image)
-        data = _encode(image, kind)
+    try:
+        if might_have_exif and image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+            image = ImageOps.exif_transpose(image)
+            data = _encode(image, kind)
+    except (OSError, SyntaxError, ValueError) as exc:  # the pixels behind an intact-looking file are damaged
+        raise _corrupt("image") from exc
     return SourceImage(data=data, format=kind, width=image.width, height=image.height), image
 
 
@@ -175,9 +182,19 @@ def image_info(data: bytes) -> tuple[str, int, int]:
         return CONTENT_TYPES.get(kind or "png", "image/png"), image.width, image.height
 
 
-def png_bytes(source: SourceImage) -> bytes:
-    """The image as PNG, for models that do not take its format (re-encodes only when needed)."""
-    if source.format == "png":
-        return source.data
+def rgb_png_or_original(source: SourceImage, *, formats: tuple[str, ...]) -> bytes:
+    """The bytes as sent when the model takes them; else an RGB PNG, transparency flattened on white.
+
+    Nova Canvas and Titan take PNG or JPEG of 8-bit RGB only (a background-removed result has alpha).
+    """
     with Image.open(io.BytesIO(source.data)) as image:
-        return _encode(image, "png")
+        if source.format in formats and image.mode == "RGB":
+            return source.data
+        image.load()
+        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            flat = image.convert("RGB")
+        return _encode(flat, "png")

@@ -54,6 +54,15 @@ def objects_delete(*, keys: list[str]) -> None:
         raise _unavailable(exc) from exc
 
 
+def objects_delete_prefix(*, prefix: str) -> None:
+    """Delete every object under prefix (an edit's folder: a handful of objects)."""
+    try:
+        listing = aws_client("s3").list_objects_v2(Bucket=settings.S3_BUCKET, Prefix=prefix)
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable(exc) from exc
+    objects_delete(keys=[item["Key"] for item in listing.get("Contents", [])])
+
+
 @functools.lru_cache(maxsize=8)
 def _bucket_url(client, bucket: str) -> str:
     """The bucket's URL exactly as boto3 builds it (path or virtual-host style), learnt once."""

@@ -55,7 +55,9 @@ def spec_for(family: str, task: str) -> EditSpec:
         fields["search_prompt"] = "the car"
     if task == "outpaint":
         fields.update(left=32, down=16)
-    if task == "erase" and family == "stability":
+    # A negative prompt wherever the model documents one, so the body must carry it in the right field.
+    takes_negative = ("inpaint", "replace", "generate") + (("outpaint",) if family != "stability" else ())
+    if task not in takes_negative:
         fields.pop("negative_prompt")
     return EditSpec(**fields)
 
@@ -172,6 +174,11 @@ def test_webp_is_reencoded_for_models_that_do_not_take_it():
         ("stability", EditSpec(task="generate", prompt="x", count=2), "at most 1"),
         ("nova", EditSpec(task="generate", prompt="x", seed=900_000_000), "seed"),
         ("titan", EditSpec(task="upscale", image=png_source(320, 320)), "cannot do 'upscale'"),
+        (
+            "stability",
+            EditSpec(task="outpaint", image=png_source(128, 96), left=16, negative_prompt="blur"),
+            "no negative prompt",
+        ),
     ],
 )
 def test_limits_are_checked_before_any_call(family, spec, fragment):
@@ -289,3 +296,20 @@ def test_retries_fit_inside_the_job_timeout(settings):
 
     config = bedrock_client_config()
     assert config.read_timeout * config.retries["total_max_attempts"] < settings.EDIT_JOB_TIMEOUT_SECONDS
+
+
+@pytest.mark.parametrize("family", ["nova", "titan"])
+def test_transparent_images_are_flattened_to_rgb_for_nova_and_titan(family):
+    cutout = png_source(320, 320, mode="RGBA", fill=(200, 10, 10, 0))
+    body = adapter_get(family).body(EditSpec(task="remove_background", image=cutout))
+    sent = Image.open(io.BytesIO(base64.b64decode(body["backgroundRemovalParams"]["image"])))
+    assert sent.format == "PNG" and sent.mode == "RGB"
+    assert sent.getpixel((5, 5)) == (255, 255, 255)  # transparent pixels became white, not black
+
+
+def test_cost_is_estimated_from_the_model_actually_called():
+    adapter = adapter_get("stability")
+    large = EditSpec(task="upscale", image=png_source(1200, 1000), prompt="a photo")
+    assert adapter.model_id("upscale", large) == "stability.stable-conservative-upscale-v1:0"
+    assert adapter.estimated_cost(adapter.model_id("upscale", large), 1) == 0.40
+    assert adapter.estimated_cost("us.stability.stable-fast-upscale-v1:0", 2) == 0.06

@@ -369,6 +369,7 @@ class TestStaleEdits:
             id=str(uuid.uuid4()),
             user_id=user["sub"],
             request_timestamp="2026-01-01T00:00:00.000000Z",
+            started_at="2026-01-01T00:00:01.000000Z",
             status=RUNNING,
             active=ACTIVE_MARK,
             task="inpaint",

@@ -57,6 +57,7 @@ EXPECTED_LAMBDA_ACTIONS = {
     "cognito-idp:GlobalSignOut",
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminGetUser",
 }
 
 # (policy resource, statement Sid) pairs allowed to use "Resource": "*" because the action has no

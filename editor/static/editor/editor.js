@@ -29,7 +29,7 @@ const TASKS = {
   },
   outpaint: {
     help: "Extend the picture beyond its edges.",
-    image: true, fields: ["margins", "prompt", "negative_prompt"], prompt: "optional",
+    image: true, fields: ["margins", "prompt"], prompt: "optional",
   },
   remove_background: {
     help: "Keep the subject and make the background transparent.",
