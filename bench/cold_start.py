@@ -79,8 +79,12 @@ def prepare() -> tuple[Path, Path]:
         )
         # The Lambda runtime provides boto3 (the package leaves it out), compiled; give the probe the same.
         pip_install_for_lambda(runtime_dir, boto3)
-        subprocess.run([lambda_python(), "-m", "compileall", "-q", "-j", "0", str(runtime_dir)],
-                       check=False, stdout=subprocess.DEVNULL, env={**os.environ, "PYENV_VERSION": "3.12.1"})
+        subprocess.run(
+            [lambda_python(), "-m", "compileall", "-q", "-j", "0", str(runtime_dir)],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYENV_VERSION": "3.12.1"},
+        )
     return package_dir, runtime_dir
 
 

@@ -313,3 +313,13 @@ def test_cost_is_estimated_from_the_model_actually_called():
     assert adapter.model_id("upscale", large) == "stability.stable-conservative-upscale-v1:0"
     assert adapter.estimated_cost(adapter.model_id("upscale", large), 1) == 0.40
     assert adapter.estimated_cost("us.stability.stable-fast-upscale-v1:0", 2) == 0.06
+
+
+@pytest.mark.parametrize("family", ["stability", "nova", "titan"])
+def test_json_body_is_exactly_json_dumps(family):
+    from editor.services.bedrock import json_body
+
+    spec = spec_for(family, "inpaint")
+    tricky = EditSpec(**{**spec.__dict__, "prompt": 'a "quoted" \\u0000 prompt, caf\u00e9 \U0001f600 \n'})
+    body = adapter_get(family).body(tricky)
+    assert json_body(body) == json.dumps(body).encode()
