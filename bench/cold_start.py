@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 from bench.common import report
-from deploy.package import BUILD, lambda_python, pip_install_for_lambda
+from deploy.package import (
+    BUILD,
+    LOCAL_RUN_ENVIRONMENT,
+    extract_for_local_run,
+    lambda_python,
+    pip_install_for_lambda,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = BUILD / "cold-start"
@@ -65,12 +69,7 @@ def prepare() -> tuple[Path, Path]:
     package_dir, runtime_dir = WORK / "package", WORK / "runtime"
     if package_dir.exists():
         shutil.rmtree(package_dir)
-    with zipfile.ZipFile(PACKAGE) as archive:
-        archive.extractall(package_dir)
-    settings_file = package_dir / "zappa_settings.py"
-    settings_file.write_text(
-        re.sub(r"(?m)^REMOTE_ENV\s*=.*$", "REMOTE_ENV = None", settings_file.read_text())
-    )
+    extract_for_local_run(PACKAGE, package_dir)
     if not runtime_dir.exists():
         boto3 = next(
             line
@@ -104,10 +103,7 @@ def run(samples: int = 7) -> list[dict]:
         "S3_BUCKET": "bench-bucket",
         "COGNITO_USER_POOL_ID": "us-east-1_bench",
         "COGNITO_APP_CLIENT_ID": "benchclient",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
+        **LOCAL_RUN_ENVIRONMENT,
         "AWS_LAMBDA_FUNCTION_NAME": "imageedit-production",
         # /var/task is read-only on Lambda: only the bytecode shipped in the package may be used.
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -159,6 +160,30 @@ def bytecode_add(path: Path) -> bool:
                     archive.writestr(info, file.read_bytes())
         rebuilt.replace(path)
     return True
+
+
+def extract_for_local_run(path: Path, destination: Path) -> Path:
+    """Unzip the package to run it here: without remote_env, whose S3 read would go to AWS.
+
+    The bytecode of zappa_settings goes too, or Python would run the shipped settings regardless.
+    """
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(destination)
+    settings = destination / "zappa_settings.py"
+    settings.write_text(re.sub(r"(?m)^REMOTE_ENV\s*=.*$", "REMOTE_ENV = None", settings.read_text()))
+    for compiled in (destination / "__pycache__").glob("zappa_settings.*.pyc"):
+        compiled.unlink()
+    return destination
+
+
+# Any AWS call a local run of the package makes by mistake goes to a closed loopback port, never to AWS.
+LOCAL_RUN_ENVIRONMENT = {
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local-run",
+    "AWS_SECRET_ACCESS_KEY": "local-run",
+}
 
 
 def package_check(path: Path) -> dict:

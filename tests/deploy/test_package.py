@@ -119,18 +119,12 @@ print(json.dumps({"status": response["statusCode"], "body": response["body"]}))
 def test_package_runs_on_lambdas_python(built_package, tmp_path):
     """Pillow, cryptography and the Zappa handler load from the package on python3.12, and it serves."""
     import os
-    import re
     import subprocess
 
     python = package.lambda_python()
     if python is None:
         pytest.skip("no python3.12 on this machine (pyenv 3.12.1 expected)")
-    tree, runtime = tmp_path / "task", tmp_path / "runtime"
-    with zipfile.ZipFile(built_package) as archive:
-        archive.extractall(tree)
-    settings = tree / "zappa_settings.py"
-    # No AWS here: the S3 read of remote_env at cold start is switched off for this run only.
-    settings.write_text(re.sub(r"(?m)^REMOTE_ENV\s*=.*$", "REMOTE_ENV = None", settings.read_text()))
+    tree, runtime = package.extract_for_local_run(built_package, tmp_path / "task"), tmp_path / "runtime"
     boto3 = next(
         line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("boto3==")
     )
@@ -145,9 +139,7 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
         "S3_BUCKET": "b",
         "COGNITO_USER_POOL_ID": "us-east-1_x",
         "COGNITO_APP_CLIENT_ID": "c",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "y",
+        **package.LOCAL_RUN_ENVIRONMENT,
         "AWS_LAMBDA_FUNCTION_NAME": "imageedit-production",
     }
     result = subprocess.run(
@@ -161,5 +153,6 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["status"] == 200 and json.loads(outcome["body"]) == {"status": "ok"}
+    assert "Could not load remote settings" not in result.stdout + result.stderr  # no S3 read was tried
     with zipfile.ZipFile(built_package) as archive:
         assert "editor/services/__pycache__/edits.cpython-312.pyc" in archive.namelist()
