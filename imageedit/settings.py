@@ -113,6 +113,9 @@ ACCESS_TOKEN_MAX_BYTES = 8192
 BEDROCK_DEFAULT_FAMILY = env.str("BEDROCK_DEFAULT_FAMILY", default="stability")
 # Override any model id, e.g. {"stability.inpaint": "us.stability.stable-image-inpaint-v1:0"}.
 BEDROCK_MODEL_IDS = env.json("BEDROCK_MODEL_IDS", default={})
+# "us" calls Stability's image services through the us.* cross-region inference profiles (needed outside
+# us-west-2); empty calls the model ids directly.
+BEDROCK_INFERENCE_PROFILE_PREFIX = env.str("BEDROCK_INFERENCE_PROFILE_PREFIX", default="")
 BEDROCK_CONNECT_TIMEOUT_SECONDS = env.float("BEDROCK_CONNECT_TIMEOUT_SECONDS", default=5)
 BEDROCK_READ_TIMEOUT_SECONDS = env.float("BEDROCK_READ_TIMEOUT_SECONDS", default=120)
 BEDROCK_MAX_ATTEMPTS = env.int("BEDROCK_MAX_ATTEMPTS", default=2)

@@ -160,9 +160,17 @@ class ModelAdapter:
     def tasks(self) -> list[str]:
         return list(self.default_models)
 
+    # Families that some regions reach only through a cross-region inference profile (us.<model id>).
+    uses_inference_profiles = False
+
     def model_id(self, task: str, spec: EditSpec | None = None) -> str:
-        base = self.default_models[task]
-        return settings.BEDROCK_MODEL_IDS.get(f"{self.family}.{task}", base)
+        return settings.BEDROCK_MODEL_IDS.get(
+            f"{self.family}.{task}", self._profiled(self.default_models[task])
+        )
+
+    def _profiled(self, model_id: str) -> str:
+        prefix = settings.BEDROCK_INFERENCE_PROFILE_PREFIX
+        return f"{prefix}.{model_id}" if prefix and self.uses_inference_profiles else model_id
 
     def supports(self, task: str) -> bool:
         return task in self.default_models
@@ -196,6 +204,8 @@ class StabilityAdapter(ModelAdapter):
 
     family = "stability"
     label = "Stability AI Image Services"
+    # They run in us-west-2; us-east-1 and us-east-2 call them through the us.* profiles.
+    uses_inference_profiles = True
     default_models = {
         "inpaint": "stability.stable-image-inpaint-v1:0",
         "erase": "stability.stable-image-erase-object-v1:0",
@@ -215,7 +225,9 @@ class StabilityAdapter(ModelAdapter):
             and spec.image is not None
             and not self._fast_upscale_fits(spec)
         ):
-            return settings.BEDROCK_MODEL_IDS.get("stability.upscale_conservative", self.conservative_upscale)
+            return settings.BEDROCK_MODEL_IDS.get(
+                "stability.upscale_conservative", self._profiled(self.conservative_upscale)
+            )
         return super().model_id(task, spec)
 
     @staticmethod

@@ -323,3 +323,14 @@ def test_json_body_is_exactly_json_dumps(family):
     tricky = EditSpec(**{**spec.__dict__, "prompt": 'a "quoted" \\u0000 prompt, caf\u00e9 \U0001f600 \n'})
     body = adapter_get(family).body(tricky)
     assert json_body(body) == json.dumps(body).encode()
+
+
+def test_stability_goes_through_the_inference_profile_when_configured(settings):
+    settings.BEDROCK_INFERENCE_PROFILE_PREFIX = "us"
+    stability, nova = adapter_get("stability"), adapter_get("nova")
+    assert stability.model_id("inpaint") == "us.stability.stable-image-inpaint-v1:0"
+    large = EditSpec(task="upscale", image=png_source(1200, 1000), prompt="a photo")
+    assert stability.model_id("upscale", large) == "us.stability.stable-conservative-upscale-v1:0"
+    assert nova.model_id("inpaint") == "amazon.nova-canvas-v1:0"  # Nova is called directly
+    settings.BEDROCK_MODEL_IDS = {"stability.inpaint": "eu.stability.stable-image-inpaint-v1:0"}
+    assert stability.model_id("inpaint") == "eu.stability.stable-image-inpaint-v1:0"  # an override wins
