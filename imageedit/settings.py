@@ -192,6 +192,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Import the URLconf and its views during start-up (see editor/apps.py); on in production for SnapStart.
+WARM_ON_START = env.bool("IMAGEEDIT_WARM_ON_START", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -39,6 +39,15 @@ def test_stage_settings(stage):
         assert excluded in config["exclude"]
 
 
+def test_production_starts_from_a_snapshot():
+    production = SETTINGS["production"]
+    assert production["snap_start"] == "PublishedVersions"
+    assert production["keep_warm"] is False  # a snapshot makes warming pings pointless
+    assert production["aws_environment_variables"]["INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"] == "true"
+    assert production["environment_variables"]["IMAGEEDIT_WARM_ON_START"] == "true"
+    assert production["debug"] is False
+
+
 def test_scheduled_events_point_at_real_functions():
     for event in SETTINGS["production"]["events"]:
         module, name = event["function"].rsplit(".", 1)
@@ -141,6 +150,8 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
         "COGNITO_APP_CLIENT_ID": "c",
         **package.LOCAL_RUN_ENVIRONMENT,
         "AWS_LAMBDA_FUNCTION_NAME": "imageedit-production",
+        # As in production: Zappa's handler, Django and every view load in the init phase (SnapStart).
+        **SETTINGS["production"]["aws_environment_variables"],
     }
     result = subprocess.run(
         [python, "-c", SMOKE, str(tree), str(runtime)],
