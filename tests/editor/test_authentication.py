@@ -53,6 +53,17 @@ def forge(
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": key["kid"], **(headers or {})})
 
 
+def valid_claims() -> dict:
+    """Claims the pool would accept: what the hand-signed tokens below carry."""
+    return {
+        "sub": "x",
+        "iss": settings.COGNITO_ISSUER,
+        "token_use": "access",
+        "client_id": settings.COGNITO_APP_CLIENT_ID,
+        "exp": int(time.time()) + 600,
+    }
+
+
 def get_me(authorization: str | None):
     client = APIClient()
     if authorization is not None:
@@ -150,34 +161,14 @@ class TestTokenRefusals:
 
     def test_alg_none(self):
         header = b64url(json.dumps({"alg": "none", "kid": moto_private_jwk()["kid"]}).encode())
-        payload = b64url(
-            json.dumps(
-                {
-                    "sub": "x",
-                    "iss": settings.COGNITO_ISSUER,
-                    "token_use": "access",
-                    "client_id": settings.COGNITO_APP_CLIENT_ID,
-                    "exp": int(time.time()) + 600,
-                }
-            ).encode()
-        )
+        payload = b64url(json.dumps(valid_claims()).encode())
         assert_refused(get_me(f"Bearer {header}.{payload}."), "algorithm")
 
     def test_hs256_signed_with_the_public_key(self):
         # The classic key-confusion attack; python-jose refuses to produce it, so sign by hand.
         public = jwk.construct(moto_private_jwk(), "RS256").public_key().to_pem()
         header = b64url(json.dumps({"alg": "HS256", "kid": moto_private_jwk()["kid"], "typ": "JWT"}).encode())
-        payload = b64url(
-            json.dumps(
-                {
-                    "sub": "x",
-                    "iss": settings.COGNITO_ISSUER,
-                    "token_use": "access",
-                    "client_id": settings.COGNITO_APP_CLIENT_ID,
-                    "exp": int(time.time()) + 600,
-                }
-            ).encode()
-        )
+        payload = b64url(json.dumps(valid_claims()).encode())
         signature = b64url(hmac.new(public, f"{header}.{payload}".encode(), hashlib.sha256).digest())
         assert_refused(get_me(f"Bearer {header}.{payload}.{signature}"), "algorithm")
 
