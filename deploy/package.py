@@ -183,6 +183,7 @@ LOCAL_RUN_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "local-run",
     "AWS_SECRET_ACCESS_KEY": "local-run",
+    "COGNITO_JWKS_URL": "http://127.0.0.1:9/jwks.json",
 }
 
 

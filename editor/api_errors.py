@@ -44,7 +44,7 @@ def api_exception_handler(exc, context):
 
 def api_not_found(request, exception=None):
     """JSON 404 for unknown /api/ paths (Django's handler404 renders HTML elsewhere)."""
-    if request.path.startswith("/api/"):
+    if request.path_info.startswith("/api/"):
         return JsonResponse({"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404)
     from django.views.defaults import page_not_found
 
@@ -53,7 +53,7 @@ def api_not_found(request, exception=None):
 
 def api_server_error(request):
     """JSON 500 for /api/ paths, so API clients always get the one error shape."""
-    if request.path.startswith("/api/"):
+    if request.path_info.startswith("/api/"):
         return JsonResponse(
             {"error": {"code": "internal_error", "message": "Something went wrong on our side; try again."}},
             status=500,

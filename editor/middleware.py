@@ -27,7 +27,7 @@ class CorsMiddleware:
     def __call__(self, request):
         origin = request.headers.get("Origin")
         allowed = (
-            bool(origin) and request.path.startswith("/api/") and origin in settings.CORS_ALLOWED_ORIGINS
+            bool(origin) and request.path_info.startswith("/api/") and origin in settings.CORS_ALLOWED_ORIGINS
         )
         if allowed and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = HttpResponse(status=204)
@@ -60,7 +60,7 @@ class RequestContextMiddleware:
             log_context_clear()
             raise
         response["X-Request-Id"] = (log_context.get() or {}).get("request_id", "")
-        if not request.path.startswith("/static/"):
+        if not request.path_info.startswith("/static/"):
             logger.info(
                 "request",
                 extra={

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from django.conf import settings
 from pynamodb.attributes import (
@@ -75,7 +75,10 @@ class OutputImagesAttribute(UnicodeAttribute):
         return json.dumps([asdict(output) for output in value], separators=(",", ":"))
 
     def deserialize(self, value):
-        return [OutputImage(**output) for output in json.loads(value)]
+        known = {field.name for field in fields(OutputImage)}  # tolerate fields a later version adds
+        return [
+            OutputImage(**{k: v for k, v in output.items() if k in known}) for output in json.loads(value)
+        ]
 
 
 class ImageEdit(Model):

@@ -389,7 +389,8 @@ class _TaskTypeAdapter(ModelAdapter):
 
     def _outpaint_canvas(self, spec: EditSpec) -> tuple[str, str]:
         """Pad the image by the margins and build the mask of the new area, in this model's colours."""
-        with Image.open(io.BytesIO(spec.image.data)) as source:
+        # Transparency becomes white, as everywhere these models get an image.
+        with Image.open(io.BytesIO(rgb_png_or_original(spec.image, formats=("png",)))) as source:
             rgb = source.convert("RGB")
         width, height = self._input_size(spec)
         canvas = Image.new("RGB", (width, height), (127, 127, 127))

@@ -122,7 +122,11 @@ def _idempotent_claim(user: CognitoUser, key: str, fingerprint: str, edit_id: st
     except PutError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-    existing = IdempotencyRecord.get(record_id, consistent_read=True)
+    try:
+        existing = IdempotencyRecord.get(record_id, consistent_read=True)
+    except DoesNotExist:
+        # Freed between our put and our read by a request that was refused: claim it again.
+        return _idempotent_claim(user, key, fingerprint, edit_id)
     if existing.request_fingerprint != fingerprint:
         raise ServiceError(
             "idempotency_key_reused",
@@ -323,16 +327,20 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     """
     log_context_bind(edit_id=edit_id)
     edit = ImageEdit(id=edit_id)
-    try:
-        # One conditional write both claims the edit and reads it back (UpdateItem returns ALL_NEW).
-        edit.update(
-            actions=[ImageEdit.status.set(RUNNING), ImageEdit.started_at.set(utc_now())],
-            condition=(ImageEdit.status == PENDING),
-        )
-    except UpdateError as exc:
-        if _condition_failed(exc):
-            return  # already taken by another invocation, finished, expired or deleted
-        raise  # DynamoDB refused for another reason: let Lambda's async retry run the job again
+    claimed_at = utc_now()
+    # One conditional write both claims the edit and reads it back (UpdateItem returns ALL_NEW).
+    claimed = _write(
+        edit,
+        actions=[ImageEdit.status.set(RUNNING), ImageEdit.started_at.set(claimed_at)],
+        condition=ImageEdit.status == PENDING,
+        applied=lambda current: current.status == RUNNING and current.started_at == claimed_at,
+    )
+    if claimed is None:
+        raise ServiceError(
+            "storage_unavailable", "The edit could not be started.", status=503
+        )  # Lambda retries
+    if not claimed:
+        return  # already taken by another invocation, finished, expired or deleted
     log_context_bind(user_id=edit.user_id, task=edit.task, model_id=edit.model_id)
     started = time.monotonic()
     try:
@@ -388,52 +396,84 @@ def _condition_failed(exc: Exception) -> bool:
 
 
 def _finish_succeeded(edit: ImageEdit, result, outputs: list, latency_ms: int, adapter) -> bool:
-    """Record SUCCEEDED; False if the edit is no longer RUNNING. A transient DynamoDB error is retried,
-    then the edit is recorded FAILED, since outputs nobody can find are worth nothing."""
+    """Record SUCCEEDED; False if the edit is no longer RUNNING (deleted or expired meanwhile).
+
+    If DynamoDB stays unavailable the edit is recorded FAILED: outputs nobody can find are worth nothing.
+    """
+    keys = [output.key for output in outputs]
+    recorded = _write(
+        edit,
+        actions=[
+            ImageEdit.status.set(SUCCEEDED),
+            ImageEdit.active.remove(),
+            ImageEdit.outputs.set(outputs),
+            ImageEdit.model_id.set(result.model_id),
+            ImageEdit.engine.set(result.engine),
+            ImageEdit.engine_note.set(result.engine_note),
+            ImageEdit.filtered_count.set(result.filtered),
+            ImageEdit.finished_at.set(utc_now()),
+            ImageEdit.latency_ms.set(latency_ms),
+            ImageEdit.estimated_cost_usd.set(
+                adapter.estimated_cost(result.model_id, len(outputs) + result.filtered)
+            ),
+        ],
+        condition=ImageEdit.status == RUNNING,
+        applied=lambda current: current.status == SUCCEEDED and [o.key for o in current.outputs] == keys,
+    )
+    if recorded is None:
+        _finish_failed(edit, "storage_unavailable", "The result could not be recorded; try again.")
+        return False
+    return recorded
+
+
+def _write(edit: ImageEdit, *, actions: list, condition, applied) -> bool | None:
+    """A conditional update that retries transient errors: True once it is in the item, False if the
+    condition rules it out, None if DynamoDB stays unavailable.
+
+    A retry of a write whose answer was lost meets its own result as a failed condition, so a failed
+    condition is checked against the stored item with `applied` before it counts as lost.
+    """
     for attempt in range(3):
         try:
-            edit.update(
-                actions=[
-                    ImageEdit.status.set(SUCCEEDED),
-                    ImageEdit.active.remove(),
-                    ImageEdit.outputs.set(outputs),
-                    ImageEdit.model_id.set(result.model_id),
-                    ImageEdit.engine.set(result.engine),
-                    ImageEdit.engine_note.set(result.engine_note),
-                    ImageEdit.filtered_count.set(result.filtered),
-                    ImageEdit.finished_at.set(utc_now()),
-                    ImageEdit.latency_ms.set(latency_ms),
-                    ImageEdit.estimated_cost_usd.set(
-                        adapter.estimated_cost(result.model_id, len(outputs) + result.filtered)
-                    ),
-                ],
-                condition=ImageEdit.status == RUNNING,
-            )
+            edit.update(actions=actions, condition=condition)
             return True
         except UpdateError as exc:
             if _condition_failed(exc):
+                try:
+                    current = ImageEdit.get(edit.id, consistent_read=True)
+                except DoesNotExist:
+                    return False
+                if applied(current):
+                    edit.attribute_values = current.attribute_values
+                    return True
                 return False
-            logger.warning("recording success failed, retrying", extra={"attempt": attempt + 1})
+            logger.warning(
+                "DynamoDB write failed, retrying", extra={"attempt": attempt + 1, "error": str(exc)}
+            )
             time.sleep(0.2 * (attempt + 1))
-    _finish_failed(edit, "storage_unavailable", "The result could not be recorded; try again.")
-    return False
+    return None
 
 
 def _finish_failed(edit: ImageEdit, code: str, message: str, *, started: float | None = None) -> None:
     latency_ms = int((time.monotonic() - started) * 1000) if started else None
-    try:
-        edit.update(
-            actions=[
-                ImageEdit.status.set(FAILED),
-                ImageEdit.active.remove(),
-                ImageEdit.error_code.set(code),
-                ImageEdit.error_message.set(message),
-                ImageEdit.finished_at.set(utc_now()),
-                ImageEdit.latency_ms.set(latency_ms),
-            ],
-            condition=ImageEdit.status.is_in(*ACTIVE_STATUSES),
-        )
-    except UpdateError:
+    recorded = _write(
+        edit,
+        actions=[
+            ImageEdit.status.set(FAILED),
+            ImageEdit.active.remove(),
+            ImageEdit.error_code.set(code),
+            ImageEdit.error_message.set(message),
+            ImageEdit.finished_at.set(utc_now()),
+            ImageEdit.latency_ms.set(latency_ms),
+        ],
+        condition=ImageEdit.status.is_in(*ACTIVE_STATUSES),
+        applied=lambda current: current.status == FAILED and current.error_code == code,
+    )
+    if recorded is None:
+        # The sweep records it as timed out later; say so now, loudly.
+        logger.error("recording a failure failed", extra={"error_code": code})
+        return
+    if not recorded:
         return
     metrics_edit_finished(edit, latency_ms=latency_ms, images=0, filtered=0, error_code=code)
     logger.warning("edit failed", extra={"status": FAILED, "error_code": code, "error_message": message})
@@ -522,5 +562,7 @@ def edit_delete(*, user: CognitoUser, edit_id: str) -> None:
     """
     edit = edit_get_owned(user=user, edit_id=edit_id)
     edit.delete()
+    if edit.idempotency_key:
+        _idempotent_release(user, edit.idempotency_key, edit.id)
     storage.objects_delete_prefix(prefix=storage.object_key(user_id=user.sub, edit_id=edit.id, name=""))
     logger.info("edit deleted", extra={"edit_id": edit_id})

@@ -146,3 +146,64 @@ def test_a_failed_edit_stays_failed_when_retried_by_lambda(api, local_stack):
     edit_run(edit_id=edit["id"])
     assert ImageEdit.get(edit["id"], consistent_read=True).status == FAILED
     assert IdempotencyRecord.Meta.table_name == ImageEdit.Meta.table_name
+
+
+class _Result:
+    """What _finish_succeeded reads of a model result."""
+
+    model_id = "stability.stable-image-inpaint-v1:0"
+    engine = "local-opencv"
+    engine_note = None
+    filtered = 0
+
+
+def test_a_success_write_whose_answer_was_lost_still_counts(local_stack):
+    """DynamoDB applied the write, the answer timed out, the retry met a failed condition: still a success."""
+    from botocore.exceptions import ReadTimeoutError
+
+    from editor.models import RUNNING, SUCCEEDED, OutputImage
+    from editor.services import edits, storage
+    from editor.services.bedrock import adapter_get
+
+    edit = ImageEdit(
+        id=str(uuid.uuid4()), user_id="lost-answer", request_timestamp=edits.utc_now(), status=RUNNING
+    )
+    edit.save()
+    key = storage.object_key(user_id="lost-answer", edit_id=edit.id, name="output-0.png")
+    outputs = [OutputImage(key=key, content_type="image/png", width=1, height=1)]
+    session = ImageEdit._get_connection().connection.client._endpoint.http_session
+    original, lost = session.send, []
+
+    def send(request):
+        response = original(request)
+        if "UpdateItem" in str(request.headers.get("X-Amz-Target", "")) and not lost:
+            lost.append(True)
+            raise ReadTimeoutError(endpoint_url=request.url)  # applied by the server, answer lost
+        return response
+
+    session.send = send
+    try:
+        recorded = edits._finish_succeeded(edit, _Result(), outputs, 5, adapter_get("stability"))
+    finally:
+        session.send = original
+    assert lost and recorded is True
+    stored = ImageEdit.get(edit.id, consistent_read=True)
+    assert stored.status == SUCCEEDED and [o.key for o in stored.outputs] == [key]
+
+
+def test_api_errors_are_json_under_api_gateways_stage_prefix(settings):
+    from django.test import Client
+
+    settings.DEBUG = False
+    response = Client().get("/api/v1/nothing-here", SCRIPT_NAME="/production")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+
+
+def test_deleting_an_edit_frees_its_idempotency_key(api):
+    key = str(uuid.uuid4())
+    first = post_edit(
+        api, "remove_background", image=photo_png(), headers={"HTTP_IDEMPOTENCY_KEY": key}
+    ).json()
+    assert api.delete(f"/api/v1/edits/{first['id']}").status_code == 204
+    again = post_edit(api, "remove_background", image=photo_png(), headers={"HTTP_IDEMPOTENCY_KEY": key})
+    assert again.status_code == 201 and again.json()["id"] != first["id"]

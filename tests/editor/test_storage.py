@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 
-from editor.services.aws import aws_client
+from editor.services.aws import aws_client, aws_clients_reset
 from editor.services.storage import object_put, presigned_url
 
 pytestmark = pytest.mark.usefixtures("local_stack")
@@ -56,3 +56,49 @@ def test_url_lives_minutes_and_fetches_the_object():
 
 def test_no_key_no_url():
     assert presigned_url(key=None) is None
+
+
+AWKWARD_KEYS = [
+    "users/abc/edits/1/a b+c=d&e.png",
+    "users/abc/edits/1/ünïcödé 画像.png",
+    "users//abc///x.png",
+    "users/abc/edits/1/%41%2F.png",
+    "users/abc/edits/1/semi;colon,comma!*'().png",
+    "users/abc/edits/1/../../x.png",
+    "users/abc/q?x#frag.png",
+]
+
+
+@pytest.mark.parametrize("endpoint", [None, "http://127.0.0.1:9"])  # AWS's virtual-host style, and path style
+@pytest.mark.parametrize("region", ["us-east-1", "us-west-2"])
+@pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzE+/=tok en"])
+@pytest.mark.parametrize("bucket", ["imageedit-bucket", "my.dotted.bucket"])
+def test_signatures_equal_boto3s_across_styles_regions_tokens_and_keys(
+    endpoint, region, token, bucket, settings, monkeypatch
+):
+    """Signing only: nothing is sent anywhere (the endpoint is a closed loopback port or AWS's, unused)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret/+=")
+    if token:
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    else:
+        monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    settings.AWS_ENDPOINT_URL, settings.AWS_REGION, settings.S3_BUCKET = endpoint, region, bucket
+    aws_clients_reset()
+    try:
+        for key in AWKWARD_KEYS:
+            for download_name in (None, "imageedit-1-0.png"):
+                for _ in range(5):
+                    ours, theirs = (
+                        presigned_url(key=key, download_name=download_name),
+                        boto3_url(key, download_name),
+                    )
+                    if (
+                        parse_qs(urlsplit(ours).query)["X-Amz-Date"]
+                        == parse_qs(urlsplit(theirs).query)["X-Amz-Date"]
+                    ):
+                        break
+                assert urlsplit(ours)[:3] == urlsplit(theirs)[:3], key
+                assert parse_qs(urlsplit(ours).query) == parse_qs(urlsplit(theirs).query), key
+    finally:
+        aws_clients_reset()

@@ -10,6 +10,7 @@ const config = {
   modelsUrl: root.dataset.modelsUrl,
   editsUrl: root.dataset.editsUrl,
   signinUrl: root.dataset.signinUrl,
+  editUrlTemplate: root.dataset.editUrlTemplate,
   maxBytes: Number(root.dataset.maxBytes),
   maxPixels: Number(root.dataset.maxPixels),
   continueFrom: root.dataset.continueFrom,
@@ -555,8 +556,11 @@ async function pollUntilDone(edit) {
       ({ data: edit } = await api(`${config.editsUrl}/${edit.id}?wait=10`));
       failures = 0;
     } catch (error) {
-      if (error.code !== "network" || ++failures > 3) throw error;
-      await sleep(2000);
+      // The edit keeps running whatever happens to one poll: ride out network blips, throttling and
+      // 5xx with a growing pause, so nobody presses Run again and pays for a second edit.
+      const transient = error.code === "network" || error.status === 429 || error.status >= 500;
+      if (!transient || ++failures > 6) throw error;
+      await sleep(Math.min(2000 * failures, 10000));
     }
   }
   return edit;
@@ -642,7 +646,8 @@ function showResult(edit, index = 0) {
   els.download.href = output.download_url;
   els.continueButton.textContent =
     edit.outputs.length > 1 ? `Continue editing result ${index + 1}` : "Continue editing this result";
-  els.detailsLink.href = `/edits/${edit.id}`;
+  // From the server's URL map: under API Gateway every path carries the stage prefix.
+  els.detailsLink.href = config.editUrlTemplate.replace("00000000-0000-0000-0000-000000000000", edit.id);
   els.resultEngine.textContent = engineLabel(edit.engine);
   els.resultEngine.hidden = !edit.engine;
   els.engineNote.hidden = !edit.engine_note;
