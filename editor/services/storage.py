@@ -79,6 +79,10 @@ def _signing_key(secret_key: str, datestamp: str, region: str) -> bytes:
     return key
 
 
+def _utc_now() -> time.struct_time:
+    return time.gmtime()
+
+
 def _uri_encode(value: str) -> str:
     return quote(value, safe="-_.~")
 
@@ -95,7 +99,7 @@ def presigned_url(*, key: str | None, download_name: str | None = None) -> str |
     base = _bucket_url(aws_client("s3"), settings.S3_BUCKET)
     url = urlsplit(base + quote(key, safe="/~"))
     credentials = aws_credentials().get_frozen_credentials()
-    now = time.gmtime()
+    now = _utc_now()
     amz_date, datestamp = time.strftime("%Y%m%dT%H%M%SZ", now), time.strftime("%Y%m%d", now)
     scope = f"{datestamp}/{settings.AWS_REGION}/s3/aws4_request"
     params = {
