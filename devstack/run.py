@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # moto's server logs every request it serves; the app's own JSON lines say what matters.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # A terminal's Ctrl-C is SIGINT; a supervisor's stop is SIGTERM: both end the same clean way.
     signal.signal(signal.SIGTERM, _interrupt)
     if args.reset and args.state_dir.exists():
