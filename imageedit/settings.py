@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "editor.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "imageedit.urls"

@@ -71,6 +71,12 @@ def _bucket_url(client, bucket: str) -> str:
     return url.split("?", 1)[0][: -len("k")]
 
 
+def bucket_origin() -> str:
+    """scheme://host of the bucket's URLs (the page's Content-Security-Policy allows images from it)."""
+    url = urlsplit(_bucket_url(aws_client("s3"), settings.S3_BUCKET))
+    return f"{url.scheme}://{url.netloc}"
+
+
 @functools.lru_cache(maxsize=4)
 def _signing_key(secret_key: str, datestamp: str, region: str) -> bytes:
     key = ("AWS4" + secret_key).encode()

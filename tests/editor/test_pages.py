@@ -265,3 +265,15 @@ class TestHistoryAndDetail:
         edit = post_edit(signed_in, "remove_background")
         assert signed_in.get(f"/edits/{edit['id']}/delete").status_code == 405
         assert signed_in.get(f"/edits/{edit['id']}").status_code == 200
+
+
+def test_pages_carry_a_strict_content_security_policy(local_stack):
+    from django.test import Client
+
+    from editor.services.storage import bucket_origin
+
+    policy = Client().get("/signin")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert f"img-src 'self' data: blob: {bucket_origin()}" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert not Client().get("/api/docs/").has_header("Content-Security-Policy")  # its template inlines script
