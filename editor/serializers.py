@@ -51,6 +51,9 @@ class EditCreateInput(serializers.Serializer):
     output_format = serializers.ChoiceField(choices=["png", "jpeg", "webp"], required=False, default="png")
     aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS, required=False, default="1:1")
     parent_id = serializers.UUIDField(required=False)
+    parent_output = serializers.IntegerField(
+        required=False, min_value=0, max_value=4, help_text="Which result of parent_id to edit (from 0)."
+    )
     wait = serializers.FloatField(
         required=False,
         min_value=0,

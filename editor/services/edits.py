@@ -160,11 +160,17 @@ def edit_get_owned(*, user: CognitoUser, edit_id: str) -> ImageEdit:
     return edit
 
 
-def _parent_input(user: CognitoUser, parent_id: str) -> bytes:
+def _parent_input(user: CognitoUser, parent_id: str, index: int) -> bytes:
+    """The bytes of one result of an earlier edit of the person's, to edit further."""
     parent = edit_get_owned(user=user, edit_id=parent_id)
     if parent.status != SUCCEEDED or not parent.outputs:
         raise ServiceError("parent_not_ready", "The edit to continue from has no result to edit.", status=409)
-    return storage.object_get(key=parent.outputs[0].key)
+    if index >= len(parent.outputs):
+        raise ServiceError(
+            "invalid_parent_output",
+            f"The edit to continue from has {len(parent.outputs)} result(s); parent_output counts from 0.",
+        )
+    return storage.object_get(key=parent.outputs[index].key)
 
 
 def edit_create(
@@ -175,6 +181,7 @@ def edit_create(
     image: bytes | None = None,
     mask: bytes | None = None,
     parent_id: str | None = None,
+    parent_output: int = 0,
     idempotency_key: str | None = None,
 ) -> tuple[ImageEdit, bool]:
     """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
@@ -184,7 +191,7 @@ def edit_create(
     family = options.get("model") or settings.BEDROCK_DEFAULT_FAMILY
     adapter = adapter_get(family)
     if parent_id and image is None:
-        image = _parent_input(user, parent_id)
+        image = _parent_input(user, parent_id, parent_output)
     source = image_load(image)[0] if image is not None else None
     mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
     spec = EditSpec(

@@ -68,6 +68,7 @@ class EditsApi(APIView):
             image=values["image"].read() if "image" in values else None,
             mask=values["mask"].read() if "mask" in values else None,
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
+            parent_output=values.get("parent_output", 0),
             idempotency_key=request.headers.get("Idempotency-Key", "")[:255] or None,
         )
         wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)

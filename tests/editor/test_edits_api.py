@@ -393,3 +393,18 @@ class TestStaleEdits:
     def test_finished_edits_leave_the_active_index(self, api):
         edit = post_edit(api, image=photo_png(), mask=mask_png(), prompt="grass").json()
         assert ImageEdit.get(edit["id"], consistent_read=True).active is None
+
+
+def test_continue_from_any_result_of_a_multi_image_edit(api):
+    """Nova makes several images per request; parent_output picks which one to edit next."""
+    photo, mask = photo_png(320, 320), mask_png(320, 320, (100, 100, 200, 200))
+    first = post_edit(api, image=photo, mask=mask, prompt="grass", model="nova", count=2).json()
+    assert first["status"] == SUCCEEDED, first["error"]
+    assert len(first["outputs"]) == 2
+    # The local engine varies its fill per copy, so picking the wrong one would show.
+    assert fetch(first["outputs"][0]["url"]) != fetch(first["outputs"][1]["url"])
+    second = post_edit(api, "remove_background", parent_id=first["id"], parent_output=1).json()
+    assert second["status"] == SUCCEEDED and second["parent_id"] == first["id"]
+    assert fetch(second["input_url"]) == fetch(first["outputs"][1]["url"])
+    missing = post_edit(api, "remove_background", parent_id=first["id"], parent_output=3)
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "invalid_parent_output"
