@@ -240,3 +240,38 @@ def test_problems_are_explained_and_a_double_click_runs_one_edit(
     items, _ = edits_list(user=CognitoUser(sub=sub, username=username), limit=10)
     assert sorted(item.status for item in items) == [FAILED, SUCCEEDED]
     assert page.script_errors == []
+
+
+def test_continue_from_the_second_of_two_results(local_stack, live_server, make_user, page, tmp_path):
+    """Nova makes two images; continuing the second sends parent_id and parent_output, uploads nothing."""
+    from playwright.sync_api import expect
+
+    username, sub = make_user("browser")
+    photo = tmp_path / "photo.png"
+    write_photo(photo)  # 1200 x 800: sides divisible by 16, as Nova Canvas needs
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#model")).to_have_value("stability")  # the editor is up, its models loaded
+    page.set_input_files("#image-input", str(photo))
+    expect(page.locator("#mask-canvas")).to_be_visible()
+    paint(page, 0.4, 0.6, 0.5)
+    page.locator("#prompt").fill("a calm sky")
+    page.locator("#advanced summary").click()
+    page.locator("#model").select_option("nova")
+    page.locator("#count").select_option("2")
+    page.get_by_role("button", name="Run inpaint").click()
+    first_id = wait_for_result(page)
+    expect(page.get_by_role("button", name="Result 2")).to_be_visible()
+    page.get_by_role("button", name="Result 2").click()
+    page.get_by_role("button", name="Continue editing result 2").click()
+    expect(page.locator("#image-meta")).to_contain_text("continuing a result")
+
+    page.get_by_role("radio", name="Remove background").check()
+    page.get_by_role("button", name="Run remove background").click()
+    second_id = wait_for_result(page, not_edit=first_id)
+    first, second = ImageEdit.get(first_id), ImageEdit.get(second_id)
+    assert second.parent_id == first_id and second.user_id == sub
+    assert storage.object_get(key=second.image_reference) == storage.object_get(key=first.outputs[1].key)
+    assert page.script_errors == []

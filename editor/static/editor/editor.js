@@ -144,7 +144,7 @@ const els = {
 };
 
 const state = {
-  image: null, // {width, height, name, file?, parentId?, objectUrl?}
+  image: null, // {width, height, name, file?, parentId?, parentOutput?, objectUrl?}
   models: null, // the /api/v1/models answer
   busy: false,
   zoom: "fit", // "fit" or a number: screen pixels per image pixel
@@ -270,7 +270,7 @@ async function loadFile(file) {
 }
 
 /** Show an image as the base to paint on, sized by its natural (EXIF-oriented) resolution. */
-async function setBaseImage({ url, name, file = null, parentId = null, objectUrl = null }) {
+async function setBaseImage({ url, name, file = null, parentId = null, parentOutput = 0, objectUrl = null }) {
   const probe = new Image();
   probe.src = url;
   await probe.decode();
@@ -286,7 +286,7 @@ async function setBaseImage({ url, name, file = null, parentId = null, objectUrl
     return;
   }
   if (state.image?.objectUrl) URL.revokeObjectURL(state.image.objectUrl);
-  state.image = { width, height, name, file, parentId, objectUrl };
+  state.image = { width, height, name, file, parentId, parentOutput, objectUrl };
   els.baseImage.src = url;
   els.baseImage.alt = parentId ? `The result being edited further: ${name}` : `The image being edited: ${name}`;
   painter.reset(width, height);
@@ -510,8 +510,13 @@ async function buildBody() {
   if (!els.count.disabled) body.set("count", els.count.value);
   body.set("output_format", els.outputFormat.value);
   if (task.image) {
-    if (state.image.parentId) body.set("parent_id", state.image.parentId);
-    else body.set("image", state.image.file, state.image.file.name || "image");
+    if (state.image.parentId) {
+      // The server reads the chosen result from storage itself: nothing is uploaded again.
+      body.set("parent_id", state.image.parentId);
+      body.set("parent_output", String(state.image.parentOutput));
+    } else {
+      body.set("image", state.image.file, state.image.file.name || "image");
+    }
   }
   if (task.mask) body.set("mask", await painter.toBlob(), "mask.png");
   body.set("wait", "20"); // the server answers 202 if the model takes longer; then we poll
@@ -706,15 +711,8 @@ async function continueEditing() {
     const { edit, index } = await freshResult();
     const output = edit.outputs[index];
     const name = `result ${edit.id.slice(0, 8)}`;
-    if (index === 0) {
-      // The server starts from the parent's first output itself: nothing to upload again.
-      await setBaseImage({ url: output.url, name, parentId: edit.id });
-    } else {
-      const response = await fetch(output.url);
-      if (!response.ok) throw new Error("The result could not be downloaded.");
-      const blob = await response.blob();
-      await loadFile(new File([blob], `${name}-${index + 1}.${blob.type.split("/")[1] ?? "png"}`, { type: blob.type }));
-    }
+    const label = edit.outputs.length > 1 ? `${name} (${index + 1})` : name;
+    await setBaseImage({ url: output.url, name: label, parentId: edit.id, parentOutput: index });
     els.prompt.value = "";
     updateCounters();
     root.scrollIntoView({ behavior: "smooth", block: "start" });
