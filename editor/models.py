@@ -16,7 +16,6 @@ from pynamodb.models import Model
 
 PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
 ACTIVE_STATUSES = (PENDING, RUNNING)
-TERMINAL_STATUSES = (SUCCEEDED, FAILED)
 
 
 class UserHistoryIndex(GlobalSecondaryIndex):
@@ -86,7 +85,6 @@ class ImageEdit(Model):
 
     class Meta:
         table_name = "ImageGenerationTable"
-        region = "us-east-1"
         billing_mode = "PAY_PER_REQUEST"
 
     id = UnicodeAttribute(hash_key=True)
@@ -133,7 +131,6 @@ class IdempotencyRecord(Model):
 
     class Meta:
         table_name = "ImageGenerationTable"
-        region = "us-east-1"
         billing_mode = "PAY_PER_REQUEST"
 
     id = UnicodeAttribute(hash_key=True)
@@ -147,7 +144,6 @@ class QuotaCounter(Model):
 
     class Meta:
         table_name = "ImageGenerationTable"
-        region = "us-east-1"
         billing_mode = "PAY_PER_REQUEST"
 
     id = UnicodeAttribute(hash_key=True)
@@ -160,7 +156,6 @@ class WebSession(Model):
 
     class Meta:
         table_name = "ImageEditSessionTable"
-        region = "us-east-1"
         billing_mode = "PAY_PER_REQUEST"
 
     session_key = UnicodeAttribute(hash_key=True)

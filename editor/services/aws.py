@@ -14,27 +14,30 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session(region_name=settings.AWS_REGION)
 
 
-@functools.cache
-def aws_client(service: str):
-    """Return the shared client for `service`, pointed at the local stack when one is configured."""
-    endpoint = settings.BEDROCK_ENDPOINT_URL if service == "bedrock-runtime" else settings.AWS_ENDPOINT_URL
-    config = Config(
-        connect_timeout=3,
-        read_timeout=10,
-        retries={"mode": "standard", "total_max_attempts": 3},
-        signature_version="s3v4" if service == "s3" else None,
-    )
+def _client_config(service: str) -> Config:
+    if service == "bedrock-runtime":
+        from editor.services.bedrock import bedrock_client_config
+
+        return bedrock_client_config()
+    config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3})
     if service == "s3":
         # As in AWS over HTTPS, where TLS guards the bytes: do not hash or checksum megabytes of image
         # in Python for every put (over plain HTTP to the local stack botocore would otherwise do both).
         config = config.merge(
-            Config(s3={"payload_signing_enabled": False}, request_checksum_calculation="when_required")
+            Config(
+                signature_version="s3v4",
+                s3={"payload_signing_enabled": False},
+                request_checksum_calculation="when_required",
+            )
         )
-    if service == "bedrock-runtime":
-        from editor.services.bedrock import bedrock_client_config
+    return config
 
-        config = bedrock_client_config()
-    return _session().client(service, endpoint_url=endpoint, config=config)
+
+@functools.cache
+def aws_client(service: str):
+    """Return the shared client for `service`, pointed at the local stack when one is configured."""
+    endpoint = settings.BEDROCK_ENDPOINT_URL if service == "bedrock-runtime" else settings.AWS_ENDPOINT_URL
+    return _session().client(service, endpoint_url=endpoint, config=_client_config(service))
 
 
 def aws_credentials():

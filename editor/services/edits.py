@@ -192,7 +192,7 @@ def edit_create(
     adapter = adapter_get(family)
     if parent_id and image is None:
         image = _parent_input(user, parent_id, parent_output)
-    source = image_load(image)[0] if image is not None else None
+    source = image_load(image) if image is not None else None
     mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
     spec = EditSpec(
         task=task,

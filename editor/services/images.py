@@ -121,7 +121,7 @@ def _encode(image: Image.Image, kind: str, *, fast: bool = False) -> bytes:
     return out.getvalue()
 
 
-def image_load(data: bytes) -> tuple[SourceImage, Image.Image]:
+def image_load(data: bytes) -> SourceImage:
     """Validate an uploaded photo; apply its EXIF orientation (re-encoding only then)."""
     image, kind = _open(data, "image", decode=False)
     # Pillow decodes a whole PNG to look for an eXIf chunk; look for the chunk's name first.
@@ -132,7 +132,7 @@ def image_load(data: bytes) -> tuple[SourceImage, Image.Image]:
             data = _encode(image, kind)
     except (OSError, SyntaxError, ValueError) as exc:  # the pixels behind an intact-looking file are damaged
         raise _corrupt("image") from exc
-    return SourceImage(data=data, format=kind, width=image.width, height=image.height), image
+    return SourceImage(data=data, format=kind, width=image.width, height=image.height)
 
 
 def mask_load(data: bytes, image: SourceImage) -> SourceImage:
