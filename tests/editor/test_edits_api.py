@@ -363,7 +363,7 @@ class TestHistoryAndOwnership:
 class TestStaleEdits:
     def test_an_edit_killed_with_its_lambda_is_failed_by_the_sweep(self, user):
         from editor.models import ACTIVE_MARK, RUNNING
-        from editor.services.edits import edits_expire_stale
+        from editor.services.edits.expiry import edits_expire_stale
 
         stuck = ImageEdit(
             id=str(uuid.uuid4()),
