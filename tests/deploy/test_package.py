@@ -65,7 +65,7 @@ def test_package_holds_the_app_and_nothing_excluded(built_package):
     with zipfile.ZipFile(built_package) as archive:
         names = archive.namelist()
     assert "handler.py" in names and "zappa_settings.py" in names
-    assert "editor/services/bedrock.py" in names and "templates/base.html" in names
+    assert "editor/services/bedrock/runtime.py" in names and "templates/base.html" in names
     assert any(name.startswith("editor/static/editor/") for name in names)
     forbidden = [name for name in names if name.startswith(package.FORBIDDEN_PREFIXES)]
     assert forbidden == []
@@ -166,4 +166,4 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
     assert outcome["status"] == 200 and json.loads(outcome["body"]) == {"status": "ok"}
     assert "Could not load remote settings" not in result.stdout + result.stderr  # no S3 read was tried
     with zipfile.ZipFile(built_package) as archive:
-        assert "editor/services/__pycache__/edits.cpython-312.pyc" in archive.namelist()
+        assert "editor/services/edits/__pycache__/running.cpython-312.pyc" in archive.namelist()
