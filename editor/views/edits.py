@@ -17,6 +17,7 @@ from editor.selectors import edit_get, edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
 from editor.services.bedrock import models_describe
 from editor.services.edits import PARAMETER_NAMES, edit_create, edit_delete, edit_wait
+from editor.views.pages import TASK_LABELS  # TEMPORARY (jsplit): for _tasks_describe below
 
 _OPTION_NAMES = ("prompt", "negative_prompt", "model", *PARAMETER_NAMES)
 
@@ -102,7 +103,67 @@ class EditApi(APIView):
         return Response(status=204)
 
 
+# --- TEMPORARY (branch jsplit): the client side of issue 10 needs "tasks", "engine" and
+# "url_lifetime_seconds" from /api/v1/models. The Python restructuring replaces this block at merge
+# with the one table of task rules; the shape is the contract: {task: (help, image, mask, prompt, fields)}.
+_TASK_RULES = {
+    "inpaint": (
+        "Paint over what should change, then describe what should be there.",
+        1,
+        1,
+        "required",
+        "prompt negative_prompt",
+    ),
+    "erase": ("Paint over an object to remove it; the background fills in.", 1, 1, "none", ""),
+    "outpaint": ("Extend the picture beyond its edges.", 1, 0, "optional", "margins prompt"),
+    "remove_background": ("Keep the subject and make the background transparent.", 1, 0, "none", ""),
+    "replace": (
+        "Name an object and describe what should replace it; no painting needed.",
+        1,
+        0,
+        "required",
+        "search_prompt prompt negative_prompt",
+    ),
+    "upscale": ("Make the image larger and sharper.", 1, 0, "upscale", "prompt"),
+    "generate": (
+        "Make a new image from a description alone.",
+        0,
+        0,
+        "required",
+        "prompt negative_prompt aspect_ratio",
+    ),
+}
+
+
+def _tasks_describe() -> list[dict]:
+    return [
+        {
+            "task": task,
+            "label": TASK_LABELS[task],
+            "help": help,
+            "image": bool(image),
+            "mask": bool(mask),
+            "prompt": prompt,
+            "search_prompt": "search_prompt" in fields.split(),
+            "fields": fields.split(),
+        }
+        for task, (help, image, mask, prompt, fields) in _TASK_RULES.items()
+    ]
+
+
+# --- end TEMPORARY
+
+
 class ModelsApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request):
-        return Response({"default": settings.BEDROCK_DEFAULT_FAMILY, "models": models_describe()})
+        local = bool(settings.BEDROCK_ENDPOINT_URL)
+        return Response(
+            {
+                "default": settings.BEDROCK_DEFAULT_FAMILY,
+                "models": models_describe(),
+                "tasks": _tasks_describe(),  # TEMPORARY (jsplit), see above
+                "engine": {"local": local, "label": "Local engine" if local else "Amazon Bedrock"},
+                "url_lifetime_seconds": settings.PRESIGNED_URL_TTL_SECONDS,
+            }
+        )
