@@ -66,8 +66,9 @@ export function applyModels(data) {
   renderModel();
 }
 
-/** The models could not be loaded: the select says so (the error is shown by the caller). */
+/** The models could not be loaded: remember it; the select says so (the caller shows the error). */
 export function modelsFailed() {
+  state.modelsFailed = true;
   els.model.replaceChildren(new Option("Default model", ""));
 }
 
@@ -142,7 +143,8 @@ const margins = () => MARGIN_SIDES.map((side) => [side, Number(form.elements[sid
 /** The first problem with the form as [sentence, control to focus], or null when it can be sent. */
 export function validate() {
   const task = taskRules();
-  if (!task) return ["The editor is still loading its models. Try again in a moment.", null];
+  if (!task && state.modelsFailed) return ["The editor could not load its tasks. Reload the page.", null];
+  if (!task) return ["The editor is still loading its tasks. Try again in a moment.", null];
   const prompt = els.prompt.value;
   const limit = currentFamily()?.prompt_limit;
   if (task.image && !state.image) return ["Choose an image first.", imageControl];

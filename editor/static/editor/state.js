@@ -22,6 +22,7 @@ export const state = {
   models: null, // [{family, label, legacy, default, max_images, prompt_limit, tasks: [{task, available, note?}]}]
   engine: null, // {local, label}
   urlLifetimeSeconds: null, // how long the server's presigned image URLs live
+  modelsFailed: false, // GET /api/v1/models failed: the page cannot know the task rules
   // The person's choices:
   task: null, // the selected task's name
   family: null, // the selected model family
