@@ -1,4 +1,4 @@
-"""The editor's front end from the server's side: small ES modules the app serves, and the task rules they read."""
+"""The editor's front end seen from the server: small ES modules it serves, and the task rules they read."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ class TestServedModules:
         for name in _module_graph("editor.js"):
             response = client.get(f"/static/editor/{name}")
             assert response.status_code == 200, name
-            assert response["Content-Type"].split(";")[0] in ("text/javascript", "application/javascript"), name
+            content_type = response["Content-Type"].split(";")[0]
+            assert content_type in ("text/javascript", "application/javascript"), name
             body = b"".join(response.streaming_content) if response.streaming else response.content
             assert body == (STATIC / name).read_bytes(), name
 
