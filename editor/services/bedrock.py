@@ -689,10 +689,19 @@ def model_run(*, spec: EditSpec, family: str | None = None) -> ModelResult:
     )
 
 
+# Tasks the local engine (devstack/) cannot do: they need a text-to-image model.
+LOCAL_ENGINE_CANNOT = ("replace", "generate")
+
+
+def task_unavailable_note(task: str) -> str | None:
+    """Why the configured engine cannot do the task, or None. The one answer for /models and POST /edits."""
+    if settings.BEDROCK_ENDPOINT_URL and task in LOCAL_ENGINE_CANNOT:
+        return "The local engine cannot do text-guided generation; it needs Amazon Bedrock."
+    return None
+
+
 def models_describe() -> list[dict]:
     """What each family can do here; the local engine's gaps are listed so nobody has to find out."""
-    local = bool(settings.BEDROCK_ENDPOINT_URL)
-    local_cannot = {"replace", "generate"}
     return [
         {
             "family": adapter.family,
@@ -705,12 +714,8 @@ def models_describe() -> list[dict]:
                 {
                     "task": task,
                     "model_id": adapter.model_id(task),
-                    "available": not (local and task in local_cannot),
-                    **(
-                        {"note": "The local engine cannot do text-guided generation; needs Amazon Bedrock."}
-                        if local and task in local_cannot
-                        else {}
-                    ),
+                    "available": task_unavailable_note(task) is None,
+                    **({"note": task_unavailable_note(task)} if task_unavailable_note(task) else {}),
                 }
                 for task in adapter.tasks()
             ],

@@ -29,7 +29,7 @@ from editor.models import (
     QuotaCounter,
 )
 from editor.services import jobs, storage
-from editor.services.bedrock import EditSpec, adapter_get, model_run
+from editor.services.bedrock import EditSpec, adapter_get, model_run, task_unavailable_note
 from editor.services.images import CONTENT_TYPES, SourceImage, image_load, mask_load
 
 logger = logging.getLogger(__name__)
@@ -190,8 +190,16 @@ def edit_create(
     """
     family = options.get("model") or settings.BEDROCK_DEFAULT_FAMILY
     adapter = adapter_get(family)
+    unavailable = task_unavailable_note(task)
+    if unavailable:
+        # Refused before anything is recorded or counted: the edit could only ever fail.
+        raise ServiceError(
+            "task_unavailable", f"The '{task}' task is not available here. {unavailable}", status=422
+        )
     if parent_id and image is None:
         image = _parent_input(user, parent_id, parent_output)
+    elif parent_id:
+        edit_get_owned(user=user, edit_id=parent_id)  # a parent is the person's own edit, image or not
     source = image_load(image) if image is not None else None
     mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
     spec = EditSpec(

@@ -6,18 +6,19 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES
+from editor.parsers import FormParser, JSONParser, MultiPartParser
 from editor.presenters import edit_present
 from editor.selectors import edit_get, edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
 from editor.services.bedrock import models_describe
 from editor.services.edits import PARAMETER_NAMES, edit_create, edit_delete, edit_wait
 
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
 _OPTION_NAMES = ("prompt", "negative_prompt", "model", *PARAMETER_NAMES)
 
 
@@ -49,6 +50,14 @@ class EditsApi(APIView):
         "finished edit (SUCCEEDED or FAILED), or 202 with its status and a Location to poll.",
     )
     def post(self, request):
+        idempotency_key = request.headers.get("Idempotency-Key", "")
+        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            # Cutting it would make two different keys one: refuse instead.
+            raise ServiceError(
+                "invalid_idempotency_key",
+                f"The Idempotency-Key header is {len(idempotency_key)} characters long; the limit is "
+                f"{IDEMPOTENCY_KEY_MAX_LENGTH} (a UUID is 36).",
+            )
         data = EditCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -69,7 +78,7 @@ class EditsApi(APIView):
             mask=values["mask"].read() if "mask" in values else None,
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
             parent_output=values.get("parent_output", 0),
-            idempotency_key=request.headers.get("Idempotency-Key", "")[:255] or None,
+            idempotency_key=idempotency_key or None,
         )
         wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)
         edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))
