@@ -198,6 +198,14 @@ class TestOversizeRequests:
         response = APIClient().post("/api/v1/auth/token", fields, format="multipart")
         assert assert_json_error(response, 400)["code"] == "too_many_fields"
 
+    def test_a_refusal_before_any_view_is_json_too(self):
+        response = Client().get("/api/v1/models", HTTP_HOST="not-ours.example")  # DisallowedHost
+        assert assert_json_error(response, 400)["code"] == "bad_request"
+
+    def test_pages_keep_their_html_refusals(self):
+        response = Client().get("/signin", HTTP_HOST="not-ours.example")
+        assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+
 
 @pytest.mark.usefixtures("local_stack")
 class TestDocsPage:
