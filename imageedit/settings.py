@@ -88,6 +88,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# WhiteNoise would add `Access-Control-Allow-Origin: *` to every static file; no other site needs them.
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # --- AWS -------------------------------------------------------------------------------------------
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
@@ -165,6 +167,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's own, plus a 4xx for JSON nested too deeply and for JSON or form bodies over the cap.
+    "DEFAULT_PARSER_CLASSES": [
+        "editor.parsers.JSONParser",
+        "editor.parsers.FormParser",
+        "editor.parsers.MultiPartParser",
+    ],
     # No django.contrib.auth: the user is whoever Cognito says the token belongs to.
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "editor.api_errors.api_exception_handler",

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("editor.page_urls")),
 ]
 
+handler400 = "editor.api_errors.api_bad_request"
 handler404 = "editor.api_errors.api_not_found"
 handler500 = "editor.api_errors.api_server_error"
