@@ -19,7 +19,7 @@ SETTINGS = json.loads((ROOT / "zappa_settings.json").read_text())
 def test_stage_settings(stage):
     config = {**SETTINGS["production"], **SETTINGS[stage]}
     assert config["runtime"] == "python3.12"
-    assert config["endpoint_configuration"] == ["REGIONAL"]
+    assert config["apigateway_enabled"] is False  # infra/template.yaml owns the REST API (design §1.1)
     assert config["binary_support"] is True
     assert config["django_settings"] == "imageedit.settings"
     assert config["use_precompiled_packages"] is False  # our wheels, not Zappa's silent fallback
