@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import secrets
+import sys
 import threading
 import time
 import uuid
@@ -405,6 +406,12 @@ class GatewayServer:
             allowed_origin=allowed_origin,
             integration_timeout_ms=integration_timeout_ms,
         )
+        if not access_log.handlers:  # the line is JSON already: print it as is, as CloudWatch stores it
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            access_log.addHandler(handler)
+            access_log.setLevel(logging.INFO)
+            access_log.propagate = False
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.gateway = self.gateway
