@@ -177,7 +177,7 @@ def test_no_other_route_is_served(gateway):
             assert invoked == 0, (method, path)
 
 
-# --- bodies: binary both ways, and API Gateway's and Lambda's size limits -------------------------------------
+# --- bodies: binary both ways, and API Gateway's and Lambda's size limits ---------------------------------
 
 
 def noise_png(min_bytes: int, max_bytes: int) -> bytes:
