@@ -54,13 +54,6 @@ def test_scheduled_events_point_at_real_functions():
         assert callable(getattr(importlib.import_module(module), name))
 
 
-@pytest.fixture(scope="module")
-def built_package(tmp_path_factory) -> Path:
-    output = tmp_path_factory.mktemp("package") / "imageedit-production.zip"
-    package.main(["production", "--output", str(output)])
-    return output
-
-
 def test_package_holds_the_app_and_nothing_excluded(built_package):
     with zipfile.ZipFile(built_package) as archive:
         names = archive.namelist()
