@@ -347,6 +347,17 @@ class Rehearsal:
                 self.check(
                     "schedule targets the function", any(name in t["Arn"] for t in targets), str(targets)
                 )
+                # moto answers AddPermission 200 where AWS answers 201, so Zappa logs "Problem creating
+                # permission": check that the permission is there all the same.
+                policy = json.loads(awslambda.get_policy(FunctionName=name)["Policy"])
+                allowed = any(
+                    s.get("Principal", {}).get("Service") == "events.amazonaws.com"
+                    and matching[0]["Arn"] in json.dumps(s.get("Condition", {}))
+                    for s in policy["Statement"]
+                )
+                self.check(
+                    "EventBridge may invoke the function for the schedule", allowed, json.dumps(policy)
+                )
 
     def run(self) -> int:
         with tempfile.TemporaryDirectory(prefix="imageedit-rehearsal-") as directory:
