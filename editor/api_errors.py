@@ -66,8 +66,8 @@ def api_exception_handler(exc, context):
 
 
 def api_not_found(request, exception=None):
-    """JSON 404 for unknown /api/ paths (Django's handler404 renders HTML elsewhere)."""
-    if request.path_info.startswith("/api/"):
+    """JSON 404 for unknown /api/ and /web/ paths (Django's handler404 renders HTML elsewhere)."""
+    if request.path_info.startswith(("/api/", "/web/")):
         return JsonResponse({"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404)
     from django.views.defaults import page_not_found
 
@@ -85,8 +85,8 @@ def api_bad_request(request, exception=None):
 
 
 def api_server_error(request):
-    """JSON 500 for /api/ paths, so API clients always get the one error shape."""
-    if request.path_info.startswith("/api/"):
+    """JSON 500 for /api/ and /web/ paths, so API clients always get the one error shape."""
+    if request.path_info.startswith(("/api/", "/web/")):
         return JsonResponse(
             {"error": {"code": "internal_error", "message": "Something went wrong on our side; try again."}},
             status=500,
