@@ -1,4 +1,4 @@
-"""The editor follows the server: task rules and the image URLs' lifetime come from the models answer (/web/v1/models)."""
+"""The editor follows the server: task rules and URL lifetime come from the models answer (/web/v1)."""
 
 from __future__ import annotations
 
