@@ -517,6 +517,22 @@ class StateStore:
             self._lock_file = None
 
 
+def state_reset(state_dir: Path) -> Path | None:
+    """Set the state aside (renamed beside itself, never deleted) so the next start begins empty."""
+    if not state_dir.exists():
+        return None
+    lock = state_dir / "lock"
+    if lock.exists():
+        fd = os.open(lock, os.O_WRONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"Another local stack is using {state_dir}; stop it first.") from None
+        finally:
+            os.close(fd)
+    return moved_aside(state_dir, "reset")
+
+
 class SerialisedMoto:
     """WSGI middleware: one write at a time through moto, each journalled before its answer leaves."""
 
