@@ -54,7 +54,9 @@ def build(state_dir: Path, edits: int, megabytes: int) -> None:
                     task="inpaint",
                     prompt=f"edit {index}",
                     image_reference=f"{prefix}/input.png",
-                    outputs=[OutputImage(key=f"{prefix}/output-0.png", content_type="image/png", width=1, height=1)],
+                    outputs=[
+                        OutputImage(key=f"{prefix}/output-0.png", content_type="image/png", width=1, height=1)
+                    ],
                 )
             )
     stack.stop()
@@ -105,14 +107,24 @@ def run(edits: int = 1000, megabytes: int = 2048, samples: int = 3) -> list[dict
         large, empty = Path(scratch) / "large", Path(scratch) / "empty"
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bench.local_state", "--build", str(large), "--edits", str(edits),
-             "--megabytes", str(megabytes)],
+            [
+                sys.executable,
+                "-m",
+                "bench.local_state",
+                "--build",
+                str(large),
+                "--edits",
+                str(edits),
+                "--megabytes",
+                str(megabytes),
+            ],
             cwd=ROOT,
             check=True,
         )
+        journal_mib = (large / "journal").stat().st_size / 2**20
         print(
             f"state built: {edits} edits, {_size(large) / 2**30:.2f} GiB on disk, "
-            f"journal {(large / 'journal').stat().st_size / 2**20:.1f} MiB, in {time.perf_counter() - started:.0f} s",
+            f"journal {journal_mib:.1f} MiB, in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
         time_to_healthz(empty)  # creates the empty state once, so each sample below is a restart

@@ -159,7 +159,8 @@ def _soft_blur(pixels: np.ndarray, *, sigma: float) -> np.ndarray:
     """A wide Gaussian blur at low resolution (same look, a fraction of the cost on a large canvas)."""
     height, width = pixels.shape[:2]
     factor = max(1, int(sigma // 4))
-    small = cv2.resize(pixels, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    size = (max(1, width // factor), max(1, height // factor))
+    small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), sigma / factor, borderType=cv2.BORDER_REPLICATE)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 

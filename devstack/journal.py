@@ -45,7 +45,9 @@ def describe_damage(raw: bytes) -> str:
     if kind and kind.group(1) == "item" and key:
         return f"the latest write of item {key.group(1)}" + (f" in table {table.group(1)}" if table else "")
     if kind and kind.group(1) == "object" and key:
-        return f"the latest write of object {key.group(1)}" + (f" in bucket {bucket.group(1)}" if bucket else "")
+        return f"the latest write of object {key.group(1)}" + (
+            f" in bucket {bucket.group(1)}" if bucket else ""
+        )
     if kind and kind.group(1) == "cognito":
         return "one copy of the Cognito users and pools (an earlier or later copy is used)"
     if kind:

@@ -62,7 +62,9 @@ def _service(environ: dict) -> str | None:
     signed = unquote(environ.get("HTTP_AUTHORIZATION", "") + " " + environ.get("QUERY_STRING", ""))
     if "/s3/aws4_request" in signed:
         return "s3"
-    if environ["REQUEST_METHOD"] == "POST" and environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+    if environ["REQUEST_METHOD"] == "POST" and environ.get("CONTENT_TYPE", "").startswith(
+        "multipart/form-data"
+    ):
         return "s3"  # a browser's presigned POST upload carries its signature in the form
     return None
 
@@ -480,8 +482,16 @@ class StateStore:
         if isinstance(key, FakeKey):
             blob = uuid.uuid4().hex
             self._blob_write(self.objects_dir / blob, key.value)
-            state = {name: value for name, value in key.__dict__.items() if name not in ("_value_buffer", "lock")}
-            record = {"t": "object", "bucket": bucket_name, "key": key_name, "blob": blob, "state": _pickled(state)}
+            state = {
+                name: value for name, value in key.__dict__.items() if name not in ("_value_buffer", "lock")
+            }
+            record = {
+                "t": "object",
+                "bucket": bucket_name,
+                "key": key_name,
+                "blob": blob,
+                "state": _pickled(state),
+            }
             self.journal.append(record)
             self.blobs[(bucket_name, key_name)] = blob
         else:

@@ -554,7 +554,9 @@ def edits_fail_interrupted() -> int:
         except DoesNotExist:
             continue
         if edit.status in ACTIVE_STATUSES:
-            _finish_failed(edit, "interrupted", "The local stack stopped before this edit finished; run it again.")
+            _finish_failed(
+                edit, "interrupted", "The local stack stopped before this edit finished; run it again."
+            )
             failed += 1
     return failed
 

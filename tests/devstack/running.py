@@ -29,7 +29,12 @@ class RunningStack:
     def __init__(self, state_dir: Path, *extra: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "DEMO_USERNAME": DEMO[0], "DEMO_PASSWORD": DEMO[1], "PYTHONUNBUFFERED": "1"}
+        environment = {
+            **os.environ,
+            "DEMO_USERNAME": DEMO[0],
+            "DEMO_PASSWORD": DEMO[1],
+            "PYTHONUNBUFFERED": "1",
+        }
         environment.pop("DJANGO_SETTINGS_MODULE", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devstack.run", "--state-dir", str(state_dir), *extra]

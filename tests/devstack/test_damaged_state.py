@@ -49,7 +49,11 @@ stack.stop()
 
 def run(state_dir: Path, mode: str) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(state_dir), mode], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", SCRIPT, str(state_dir), mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -97,14 +101,18 @@ def test_truncated_at_a_random_byte_keeps_everything_before(tmp_path):
 def test_a_damaged_line_in_the_middle_is_skipped_and_named(tmp_path):
     path = tmp_path / "journal"
     lines = [encode(HEADER)] + [
-        encode({"t": "item", "table": "Things", "key": {"id": {"S": f"thing-{n}"}}, "item": {"n": {"N": str(n)}}})
+        encode(
+            {"t": "item", "table": "Things", "key": {"id": {"S": f"thing-{n}"}}, "item": {"n": {"N": str(n)}}}
+        )
         for n in range(10)
     ]
     lines[8] = lines[8].replace(b'"N":"7"', b'"N":"8"')  # the checksum no longer matches
     path.write_bytes(b"".join(lines))
 
     loaded = journal_read(path)
-    assert [record["key"]["id"]["S"] for record in loaded.records] == [f"thing-{n}" for n in range(10) if n != 7]
+    assert [record["key"]["id"]["S"] for record in loaded.records] == [
+        f"thing-{n}" for n in range(10) if n != 7
+    ]
     assert len(loaded.damaged) == 1 and '{"id":{"S":"thing-7"}}' in loaded.damaged[0]
     assert "Things" in loaded.damaged[0] and not loaded.unreadable
 

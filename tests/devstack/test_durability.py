@@ -39,7 +39,9 @@ def history(stack: RunningStack, token: str) -> dict[str, dict]:
 def slow_engine(stack: RunningStack) -> None:
     """Hold some jobs in the engine, so the kill finds edits RUNNING as well as PENDING."""
     bedrock = next(line.split()[-1] for line in stack.lines if "local Bedrock engine" in line)
-    requests.post(f"{bedrock}/_engine/faults", json={"error": "delay", "delay_seconds": 2, "count": 6}, timeout=5)
+    requests.post(
+        f"{bedrock}/_engine/faults", json={"error": "delay", "delay_seconds": 2, "count": 6}, timeout=5
+    )
 
 
 def test_kill_9_under_20_concurrent_edits_loses_nothing_acknowledged(tmp_path):
@@ -104,7 +106,9 @@ def _same_records(now: dict, before: dict) -> bool:
             "outputs": [{k: v for k, v in o.items() if not k.endswith("url")} for o in edit["outputs"]],
         }
 
-    return {key: stable(value) for key, value in now.items()} == {key: stable(value) for key, value in before.items()}
+    return {key: stable(value) for key, value in now.items()} == {
+        key: stable(value) for key, value in before.items()
+    }
 
 
 def assert_private(state) -> None:

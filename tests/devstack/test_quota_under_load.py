@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import sys
-import uuid
 import threading
+import uuid
 
 import boto3
 from botocore.config import Config
@@ -37,9 +38,7 @@ def test_200_concurrent_requests_take_exactly_the_quota(api, settings):
         handle = io.BytesIO(image)
         handle.name = "photo.png"
         start.wait()
-        response = client.post(
-            "/api/v1/edits", {"task": "upscale", "image": handle}, format="multipart"
-        )
+        response = client.post("/api/v1/edits", {"task": "upscale", "image": handle}, format="multipart")
         statuses.append(response.status_code)
         if response.status_code in (201, 202):
             accepted_ids.append(response.json()["id"])
@@ -55,10 +54,10 @@ def test_200_concurrent_requests_take_exactly_the_quota(api, settings):
     assert len(statuses) == 200 and accepted + statuses.count(429) == 200, sorted(set(statuses))
     counted = []
     for day in days:
-        try:
-            counted.append(QuotaCounter.get(f"quota#{api.user['sub']}#{day.isoformat()}", consistent_read=True).used)
-        except QuotaCounter.DoesNotExist:
-            pass
+        with contextlib.suppress(QuotaCounter.DoesNotExist):
+            counted.append(
+                QuotaCounter.get(f"quota#{api.user['sub']}#{day.isoformat()}", consistent_read=True).used
+            )
     for edit_id in accepted_ids:  # let their jobs end while the stack is up
         assert api.get(f"/api/v1/edits/{edit_id}?wait=20").json()["status"] in ("SUCCEEDED", "FAILED")
     assert all(used <= 5 for used in counted), counted
