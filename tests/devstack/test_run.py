@@ -21,3 +21,16 @@ def test_after_the_first_signal_later_ones_are_ignored():
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def test_reset_moves_the_state_aside_instead_of_deleting_it(tmp_path):
+    from devstack.persistence import state_reset
+
+    state = tmp_path / ".devstack"
+    state.mkdir()
+    (state / "journal").write_bytes(b"a person's edits")
+    kept = state_reset(state)
+    assert not state.exists()
+    assert kept.parent == tmp_path and kept.name.startswith(".devstack.reset-")
+    assert (kept / "journal").read_bytes() == b"a person's edits"
+    assert state_reset(state) is None  # nothing to set aside
