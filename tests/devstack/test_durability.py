@@ -37,10 +37,10 @@ def history(stack: RunningStack, token: str) -> dict[str, dict]:
 
 
 def slow_engine(stack: RunningStack) -> None:
-    """Hold some jobs in the engine, so the kill finds edits RUNNING as well as PENDING."""
+    """Hold every job in the engine, so the kill surely finds edits RUNNING (4 workers) and PENDING."""
     bedrock = next(line.split()[-1] for line in stack.lines if "local Bedrock engine" in line)
     requests.post(
-        f"{bedrock}/_engine/faults", json={"error": "delay", "delay_seconds": 2, "count": 6}, timeout=5
+        f"{bedrock}/_engine/faults", json={"error": "delay", "delay_seconds": 10, "count": 20}, timeout=5
     )
 
 
@@ -49,18 +49,22 @@ def test_kill_9_under_20_concurrent_edits_loses_nothing_acknowledged(tmp_path):
     photo, mask = photo_and_mask()
     stack = RunningStack(state).wait_ready()
     token = stack.token()
-    slow_engine(stack)
     acknowledged: list[str] = []
 
-    def post(number: int):
+    def post(number: int, wait: int = 0):
         return requests.post(
             f"{stack.base}/api/v1/edits",
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"edit-{number}"},
-            data={"task": "inpaint", "prompt": "grass", "wait": "0"},
+            data={"task": "inpaint", "prompt": "grass", "wait": str(wait)},
             files={"image": ("photo.png", photo), "mask": ("mask.png", mask)},
             timeout=60,
         )
 
+    for number in range(100, 103):  # finished before the burst: their results must survive too
+        finished = post(number, wait=20)
+        assert finished.status_code == 201 and finished.json()["status"] == "SUCCEEDED", finished.text
+        acknowledged.append(finished.json()["id"])
+    slow_engine(stack)
     with ThreadPoolExecutor(20) as pool:
         futures = [pool.submit(post, number) for number in range(20)]
         for future in as_completed(futures):
@@ -70,9 +74,9 @@ def test_kill_9_under_20_concurrent_edits_loses_nothing_acknowledged(tmp_path):
                 continue  # cut off by the kill: never acknowledged
             if 200 <= response.status_code < 300:
                 acknowledged.append(response.json()["id"])
-            if len(acknowledged) == 12:
+            if len(acknowledged) == 15:
                 stack.kill_hard()  # mid-flight: requests in the air, jobs pending and running
-    assert len(acknowledged) >= 12
+    assert len(acknowledged) >= 15
 
     again = RunningStack(state).wait_ready()
     token = again.token()
@@ -82,8 +86,9 @@ def test_kill_9_under_20_concurrent_edits_loses_nothing_acknowledged(tmp_path):
     statuses = {edit["status"] for edit in after_crash.values()}
     assert statuses <= {"SUCCEEDED", "FAILED"}, statuses
     failed = [edit for edit in after_crash.values() if edit["status"] == "FAILED"]
-    assert failed and all(edit["error"]["code"] == "interrupted" for edit in failed)
+    assert len(failed) >= 12 and all(edit["error"]["code"] == "interrupted" for edit in failed)
     succeeded = [edit for edit in after_crash.values() if edit["status"] == "SUCCEEDED"]
+    assert set(acknowledged[:3]) <= {edit["id"] for edit in succeeded}
     for edit in succeeded:  # and their images survived too
         assert requests.get(edit["outputs"][0]["url"], timeout=10).content[:8] == b"\x89PNG\r\n\x1a\n"
     assert again.stop() == 0
