@@ -65,8 +65,8 @@ class RunningStack:
             try:
                 if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
                     return self
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening yet, or the gateway's workers are still starting
             time.sleep(0.2)
         raise AssertionError(f"the stack did not answer /healthz:\n{self.output[-3000:]}")
 
