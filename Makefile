@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint bench package clean
+.PHONY: run reset test lint bench bench-compare package clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -31,8 +31,11 @@ lint: $(STAMP)
 package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels
 	$(BIN)/python -m deploy.package $(or $(STAGE),production)
 
-bench: $(STAMP)  ## print the performance figures (not a test)
-	$(BIN)/python -m bench
+bench: $(STAMP)  ## the figures beside their baselines: a table on stdout, logs in .bench/bench.log, JSON in .bench/results.json
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-compare: $(STAMP)  ## two runs side by side: make bench-compare A=.bench/results-....json B=.bench/results.json
+	$(BIN)/python -m bench compare $(A) $(or $(B),.bench/results.json)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts dist .bench

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from bench.common import figure, scaled
 from bench.packages import ROOT, bare_handler_package, imageedit_package, minimal_app_package
-from deploy.package import BUILD, LOCAL_RUN_ENVIRONMENT, extract_for_local_run, lambda_python, pip_install_for_lambda
+from deploy.package import (
+    BUILD,
+    LOCAL_RUN_ENVIRONMENT,
+    extract_for_local_run,
+    lambda_python,
+    pip_install_for_lambda,
+)
 
 WORK = BUILD / "cold-start"
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
@@ -66,7 +72,9 @@ def _runtime_dir() -> Path:
     runtime_dir = WORK / "runtime"
     if not runtime_dir.exists():
         boto3 = next(
-            line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("boto3==")
+            line
+            for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if line.startswith("boto3==")
         )
         pip_install_for_lambda(runtime_dir, boto3)
         subprocess.run(
@@ -119,8 +127,12 @@ class Probe:
             [self.interpreter, *flags, "-c", self.code],
             capture_output=True,
             text=True,
-            env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), **ENVIRONMENT,
-                 **(extra or {})},
+            env={
+                "PATH": os.environ.get("PATH", ""),
+                "HOME": os.environ.get("HOME", "/root"),
+                **ENVIRONMENT,
+                **(extra or {}),
+            },
             cwd=str(self.package_dir),
             timeout=120,
         )
@@ -165,10 +177,12 @@ def run() -> list[dict]:
     # As deployed (zappa_settings.json): the handler and Django, with every view, load in the init phase,
     # which SnapStart snapshots; a restored function then only pays for the first request itself.
     snapshotted = [
-        probes["imageedit"].sample({"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"})[0] for _ in range(samples)
+        probes["imageedit"].sample({"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"})[0]
+        for _ in range(samples)
     ]
     imports = {
-        name: importtime(probes[name].sample(flags=("-X", "importtime"))[1]) for name in ("imageedit", "minimal")
+        name: importtime(probes[name].sample(flags=("-X", "importtime"))[1])
+        for name in ("imageedit", "minimal")
     }
     bare = figure("cold start, bare handler (boto3 + bedrock client)", timings["bare"])
     minimal = figure("cold start, minimal Zappa+Django+DRF app", timings["minimal"], baseline=bare)
@@ -184,7 +198,17 @@ def run() -> list[dict]:
             max_p50=10,
         ),
     ]
-    return rows, _import_report(imports, modules)
+    global _details
+    _details = _import_report(imports, modules)
+    return rows
+
+
+_details: dict = {}
+
+
+def details() -> tuple[str, dict]:
+    """What to print under the table and keep in the JSON: the import-time evidence of the last run."""
+    return (import_text(_details) if _details else ""), _details
 
 
 def _import_report(imports: dict, modules: dict) -> dict:
@@ -220,7 +244,9 @@ def import_text(report: dict) -> str:
         f"  {item['cumulative_ms']:>8.1f} ms cumulative {item['self_ms']:>7.1f} ms self  {item['module']}"
         for item in report["imageedit_importtime_top15"]
     ]
-    lines.append("what imageedit loads at cold start that the minimal app does not (top-level package, self time):")
+    lines.append(
+        "what imageedit loads at cold start that the minimal app does not (top-level package, self time):"
+    )
     lines += [
         f"  {item['self_ms']:>8.1f} ms  {item['modules']:>4} modules  {item['package']}"
         for item in report["imageedit_only_packages"][:15]
@@ -229,5 +255,6 @@ def import_text(report: dict) -> str:
 
 
 if __name__ == "__main__":
-    rows, imports = run()
-    print(import_text(imports))
+    for row in run():
+        print(row)
+    print(details()[0])

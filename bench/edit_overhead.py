@@ -92,7 +92,9 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> by
     """The request body a browser or curl sends for the edit form."""
     parts = []
     for name, value in fields.items():
-        parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        parts.append(
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
     for name, (filename, data) in files.items():
         head = (
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
@@ -173,7 +175,8 @@ def _post(client, body: bytes):
 def _scenario(name, photo, mask, client, bedrock, timer, samples) -> list[dict]:
     print(f"input ({name}): {len(photo) / 1e6:.2f} MB PNG, {SIDE}x{SIDE}; mask {len(mask) / 1e3:.1f} kB")
     body = multipart(
-        {"task": "inpaint", "prompt": "a red door"}, {"image": ("photo.png", photo), "mask": ("mask.png", mask)}
+        {"task": "inpaint", "prompt": "a red door"},
+        {"image": ("photo.png", photo), "mask": ("mask.png", mask)},
     )
     app, app_aws, base, base_aws, protocol, signing = [], [], [], [], [], []
     for index in range(samples + 3):
@@ -222,7 +225,8 @@ def _twelve_megapixels(client) -> dict:
     """One 12 MP JPEG (4000 x 3000), as a phone takes it: measured if accepted, else the refusal."""
     photo, mask = photo_jpeg(4000, 3000), mask_png(4000, 3000)
     body = multipart(
-        {"task": "inpaint", "prompt": "a red door"}, {"image": ("photo.jpg", photo), "mask": ("mask.png", mask)}
+        {"task": "inpaint", "prompt": "a red door"},
+        {"image": ("photo.jpg", photo), "mask": ("mask.png", mask)},
     )
     started = time.perf_counter()
     response = _post(client, body)

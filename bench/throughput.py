@@ -106,7 +106,9 @@ def run() -> list[dict]:
         tokens = []
         for index in range(users):
             cognito_user_create(username=f"load-{index}", password="Bench-password-1")
-            tokens.append(cognito_sign_in(username=f"load-{index}", password="Bench-password-1")["access_token"])
+            tokens.append(
+                cognito_sign_in(username=f"load-{index}", password="Bench-password-1")["access_token"]
+            )
         app_port, base_port = _free_port(), _free_port()
         environment = {
             **os.environ,
@@ -116,12 +118,27 @@ def run() -> list[dict]:
             "PYTHONUNBUFFERED": "1",
         }
         app = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{app_port}", "--noreload", "--skip-checks"],
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                f"127.0.0.1:{app_port}",
+                "--noreload",
+                "--skip-checks",
+            ],
             cwd=ROOT,
             env=environment,
         )
         base = subprocess.Popen(
-            [sys.executable, "-m", "bench.minimal_server", "--port", str(base_port), "--engine", stack.bedrock_url],
+            [
+                sys.executable,
+                "-m",
+                "bench.minimal_server",
+                "--port",
+                str(base_port),
+                "--engine",
+                stack.bedrock_url,
+            ],
             cwd=ROOT,
             env=environment,
         )
@@ -149,7 +166,9 @@ def run() -> list[dict]:
     )
     base_peak = figure("  minimal handler: server peak RSS", [base_rss], unit="MB")
     return [
-        figure(f"throughput, app: completed/s ({label})", [measured["per_second"]], unit="/s", baseline=base_rate),
+        figure(
+            f"throughput, app: completed/s ({label})", [measured["per_second"]], unit="/s", baseline=base_rate
+        ),
         base_rate,
         figure(
             "throughput, app: latency per edit",

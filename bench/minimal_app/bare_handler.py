@@ -8,4 +8,8 @@ bedrock = boto3.client("bedrock-runtime")
 
 
 def handler(event, context):
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"ok": True})}
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"ok": True}),
+    }
