@@ -148,13 +148,36 @@ class Probe:
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
 
 
-def importtime(stderr: str) -> list[tuple[str, float, float]]:
-    """(module, self ms, cumulative ms) for each line of -X importtime."""
-    return [
-        (match[4], int(match[1]) / 1000, int(match[2]) / 1000)
+def importtime(stderr: str) -> list[tuple[str, float, float, str | None]]:
+    """(module, self ms, cumulative ms, importer) for each line of -X importtime.
+
+    A module's line follows those of the modules it imported, indented one step deeper: its importer is
+    the next line with less indentation.
+    """
+    lines = [
+        (match[4], int(match[1]) / 1000, int(match[2]) / 1000, len(match[3]))
         for match in map(_IMPORT_LINE.match, stderr.splitlines())
         if match
     ]
+    parsed, pending = [], []  # pending: indices still waiting for their importer, with their depth
+    for index, (module, self_ms, cumulative_ms, depth) in enumerate(lines):
+        while pending and pending[-1][1] > depth:
+            parsed[pending.pop()[0]][3] = module
+        parsed.append([module, self_ms, cumulative_ms, None])
+        pending.append((index, depth))
+    return [tuple(item) for item in parsed]
+
+
+def _via(own: list, module: str) -> str:
+    """The chain of importers that brought `module` in, up to the first of imageedit's own modules."""
+    importer = {item[0]: item[3] for item in own}
+    chain, current = [], importer.get(module)
+    while current and len(chain) < 6:
+        chain.append(current)
+        if current.split(".")[0] in ("editor", "imageedit", "handler"):
+            break
+        current = importer.get(current)
+    return " <- ".join(chain)
 
 
 def run() -> list[dict]:
@@ -216,22 +239,25 @@ def _import_report(imports: dict, modules: dict) -> dict:
     own = imports["imageedit"]
     top = sorted(own, key=lambda item: -item[2])[:15]
     only = modules["imageedit"] - modules["minimal"]
-    by_package = defaultdict(lambda: [0, 0.0])
-    for module, self_ms, _ in own:
+    by_package = defaultdict(lambda: [0, 0.0, ""])
+    for module, self_ms, _, _ in own:
         if module in only:
             entry = by_package[module.split(".")[0]]
             entry[0] += 1
             entry[1] += self_ms
+            entry[2] = entry[2] or _via(own, module)
     extra = sorted(by_package.items(), key=lambda item: -item[1][1])
     return {
         "imageedit_importtime_top15": [
-            {"module": module, "self_ms": round(s, 2), "cumulative_ms": round(c, 2)} for module, s, c in top
+            {"module": module, "self_ms": round(s, 2), "cumulative_ms": round(c, 2)}
+            for module, s, c, _ in top
         ],
         "imageedit_only_packages": [
-            {"package": name, "modules": count, "self_ms": round(ms, 2)} for name, (count, ms) in extra
+            {"package": name, "modules": count, "self_ms": round(ms, 2), "via": via}
+            for name, (count, ms, via) in extra
         ],
-        "imageedit_total_import_ms": round(sum(s for _, s, _ in own), 1),
-        "minimal_total_import_ms": round(sum(s for _, s, _ in imports["minimal"]), 1),
+        "imageedit_total_import_ms": round(sum(item[1] for item in own), 1),
+        "minimal_total_import_ms": round(sum(item[1] for item in imports["minimal"]), 1),
     }
 
 
@@ -248,7 +274,7 @@ def import_text(report: dict) -> str:
         "what imageedit loads at cold start that the minimal app does not (top-level package, self time):"
     )
     lines += [
-        f"  {item['self_ms']:>8.1f} ms  {item['modules']:>4} modules  {item['package']}"
+        f"  {item['self_ms']:>8.1f} ms  {item['modules']:>4} modules  {item['package']:<16} via {item['via']}"
         for item in report["imageedit_only_packages"][:15]
     ]
     return "\n".join(lines)
