@@ -17,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "cold start": ["cold start, imageedit (no SnapStart)", "cold start, minimal", "cold start, bare handler"],
     "edit overhead": ["edit overhead, photo-like", "edit overhead, smooth", "  protocol, photo-like", "edit"],
-    "history": ["history API, page 1 of", "history API, page 3 of", "  raw boto3 Query of the same page"],
+    "history": [
+        "history API, page 1 of",
+        "history API, page 3 of",
+        "  raw boto3 Query, same page, client side",
+    ],
     "throughput": [
         "throughput, app: completed/s",
         "  minimal handler: completed/s",
