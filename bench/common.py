@@ -42,6 +42,35 @@ def local_stack():
         stack.stop()
 
 
+# The app's code the benchmarks call, imported here only, so a move inside editor/ is fixed in one place.
+
+
+PASSWORD = "Bench-password-1"
+
+
+def user_signed_in(username: str, password: str = PASSWORD) -> tuple[str, str]:
+    """Create a Cognito user on the local stack and sign it in: (sub, access token)."""
+    from editor.services.cognito import cognito_sign_in, cognito_user_create
+
+    sub = cognito_user_create(username=username, password=password)
+    return sub, cognito_sign_in(username=username, password=password)["access_token"]
+
+
+def bedrock_point_at(url: str):
+    """Point the app's Bedrock client at `url`; return a plain boto3 client with the app's settings."""
+    import boto3
+    from django.conf import settings
+
+    from editor.services.aws import aws_clients_reset
+    from editor.services.bedrock import bedrock_client_config
+
+    settings.BEDROCK_ENDPOINT_URL = url
+    aws_clients_reset()
+    return boto3.client(
+        "bedrock-runtime", endpoint_url=url, region_name="us-east-1", config=bedrock_client_config()
+    )
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]

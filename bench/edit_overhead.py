@@ -18,7 +18,15 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.common import AwsCallTimer, figure, local_stack, scaled, unmeasured
+from bench.common import (
+    AwsCallTimer,
+    bedrock_point_at,
+    figure,
+    local_stack,
+    scaled,
+    unmeasured,
+    user_signed_in,
+)
 
 SIDE = 1024  # 1 MP
 BOUNDARY = "BenchBoundary7MA4YWxkTrZu0gW"
@@ -142,29 +150,16 @@ def run() -> list[dict]:
 
 
 def _app_client():
-    import boto3
     from django.conf import settings
     from rest_framework.test import APIClient
 
-    from editor.services.aws import aws_clients_reset
-    from editor.services.bedrock import bedrock_client_config
-    from editor.services.cognito import cognito_sign_in, cognito_user_create
-
     engine = zero_latency_engine(photo_png(6.0))
-    settings.BEDROCK_ENDPOINT_URL = f"http://127.0.0.1:{engine.server_address[1]}"
+    bedrock = bedrock_point_at(f"http://127.0.0.1:{engine.server_address[1]}")
     settings.DAILY_EDIT_QUOTA = 100_000
     settings.ALLOWED_HOSTS = ["testserver"]
-    aws_clients_reset()
-    cognito_user_create(username="bench", password="Bench-password-1")
-    token = cognito_sign_in(username="bench", password="Bench-password-1")["access_token"]
+    _, token = user_signed_in("bench")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    bedrock = boto3.client(
-        "bedrock-runtime",
-        endpoint_url=settings.BEDROCK_ENDPOINT_URL,
-        region_name="us-east-1",
-        config=bedrock_client_config(),
-    )
     return client, bedrock, engine
 
 

@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from bench.common import AwsCallTimer, figure, local_stack, scaled
+from bench.common import PASSWORD, AwsCallTimer, figure, local_stack, scaled, user_signed_in
 
 PAGE = 20
 
@@ -80,11 +80,8 @@ def _measure(items: int, last_page: int, samples: int, timer: AwsCallTimer) -> l
     from django.test import Client
     from rest_framework.test import APIClient
 
-    from editor.services.cognito import cognito_sign_in, cognito_user_create
-
     settings.ALLOWED_HOSTS = ["testserver"]
-    sub = cognito_user_create(username="history-bench", password="Bench-password-1")
-    token = cognito_sign_in(username="history-bench", password="Bench-password-1")["access_token"]
+    sub, token = user_signed_in("history-bench")
     started = time.perf_counter()
     newest_first = _load(sub, items)
     print(f"loaded {items} edits with batch writes in {time.perf_counter() - started:.1f} s", flush=True)
@@ -92,7 +89,7 @@ def _measure(items: int, last_page: int, samples: int, timer: AwsCallTimer) -> l
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     browser = Client()
-    signed_in = browser.post("/signin", {"username": "history-bench", "password": "Bench-password-1"})
+    signed_in = browser.post("/signin", {"username": "history-bench", "password": PASSWORD})
     if signed_in.status_code != 302:
         raise RuntimeError(f"sign-in for the history page failed: {signed_in.status_code}")
     dynamodb = boto3.client(

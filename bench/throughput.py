@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import figure, local_stack, scaled
+from bench.common import figure, local_stack, scaled, user_signed_in
 from bench.edit_overhead import BOUNDARY, mask_png, multipart, photo_png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,14 +101,7 @@ def run() -> list[dict]:
         {"image": ("photo.png", photo_png(6.0, side)), "mask": ("mask.png", mask_png(side, side))},
     )
     with local_stack() as stack:
-        from editor.services.cognito import cognito_sign_in, cognito_user_create
-
-        tokens = []
-        for index in range(users):
-            cognito_user_create(username=f"load-{index}", password="Bench-password-1")
-            tokens.append(
-                cognito_sign_in(username=f"load-{index}", password="Bench-password-1")["access_token"]
-            )
+        tokens = [user_signed_in(f"load-{index}")[1] for index in range(users)]
         app_port, base_port = _free_port(), _free_port()
         environment = {
             **os.environ,
