@@ -65,6 +65,26 @@ print(json.dumps({"status": response["statusCode"], "ms": (done - started) * 100
 """
 ZAPPA_ENTRY = "from handler import lambda_handler as entry"
 BARE_ENTRY = "from bare_handler import handler as entry"
+# What a thinner entry point than Zappa's handler could save: Zappa's WSGI translation (zappa.wsgi) and
+# Django, without zappa.handler's other imports (asyncio, werkzeug's Response, the ASGI path). A floor,
+# not a shippable handler: it leaves out async-task events, cookies, binary bodies and error handling.
+THIN_ENTRY = """
+import zappa_settings
+os.environ.update(zappa_settings.ENVIRONMENT_VARIABLES)
+os.environ["DJANGO_SETTINGS_MODULE"] = zappa_settings.DJANGO_SETTINGS
+from zappa.wsgi import create_wsgi_request
+from django.core.wsgi import get_wsgi_application
+application = get_wsgi_application()
+
+def entry(event, context):
+    environ = create_wsgi_request(event, script_name="", binary_support=True)
+    environ.update({"HTTPS": "on", "wsgi.url_scheme": "https"})
+    answer = {}
+    def start_response(status, headers, exc_info=None):
+        answer["status"] = int(status.split()[0])
+    body = b"".join(application(environ, start_response))
+    return {"statusCode": answer["status"], "body": body.decode()}
+"""
 
 
 def _runtime_dir() -> Path:
@@ -191,6 +211,7 @@ def run() -> list[dict]:
         "minimal": Probe(interpreter, _unpack("minimal", minimal_app_package()), runtime_dir, ZAPPA_ENTRY),
         "bare": Probe(interpreter, _unpack("bare", bare_handler_package()), runtime_dir, BARE_ENTRY),
     }
+    probes["thin"] = Probe(interpreter, probes["imageedit"].package_dir, runtime_dir, THIN_ENTRY)
     timings, modules = defaultdict(list), {}
     for _ in range(samples):
         for name, probe in probes.items():
@@ -212,6 +233,12 @@ def run() -> list[dict]:
     rows = [
         figure("cold start, imageedit (no SnapStart)", timings["imageedit"], baseline=minimal, max_ratio=0.8),
         figure("cold start, imageedit vs bare handler", timings["imageedit"], baseline=bare),
+        figure(
+            "  imageedit via a thin entry (floor, not shippable)",
+            timings["thin"],
+            baseline=minimal,
+            note="zappa.wsgi + Django, without zappa.handler",
+        ),
         minimal,
         bare,
         figure("  SnapStart split: init phase (snapshotted)", [o["init_ms"] for o in snapshotted]),
