@@ -121,6 +121,11 @@ def figure(
     return row
 
 
+def report(name: str, samples_ms: list[float], budget_ms: float | None = None, unit: str = "ms") -> dict:
+    """The older helper's signature, kept so a benchmark written against it still makes a table row."""
+    return figure(name, samples_ms, unit=unit, max_p50=budget_ms)
+
+
 def unmeasured(name: str, reason: str, verdict: str = "not measured") -> dict:
     """A row that says plainly why there is no figure (a refusal, or work still to come)."""
     row = {
