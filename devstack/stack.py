@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,17 @@ class LocalStack:
         self.provisioned: Provisioned | None = None
         self._moto = None
         self._bedrock = None
+        self._outbox_tmp: Path | None = None
+        self.outbox = None
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where what Cognito would email is delivered (a private temporary folder without state_dir)."""
+        if self.state_dir:
+            return self.state_dir / "outbox"
+        if self._outbox_tmp is None:
+            self._outbox_tmp = Path(tempfile.mkdtemp(prefix="imageedit-outbox-"))
+        return self._outbox_tmp
 
     @property
     def recording_path(self) -> Path | None:
@@ -74,6 +86,7 @@ class LocalStack:
         from moto.moto_api import recorder
         from moto.server import ThreadedMotoServer
 
+        from devstack import cognito_standin
         from devstack.bedrock_server import BedrockServer
 
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
@@ -89,6 +102,8 @@ class LocalStack:
                 recorder.replay_recording(target_host=self.moto_url)
             recorder.start_recording()
         os.environ.update(CREDENTIALS)
+        # After the replay: replayed codes were accepted by plain moto and must not be mailed again.
+        self.outbox = cognito_standin.install(outbox_dir=self.outbox_dir)
         self.provisioned = provision(self.moto_url, self.names)
         self._bedrock = BedrockServer(port=self.bedrock_port)
         self._bedrock.start()
@@ -165,7 +180,10 @@ def provision(endpoint: str, names: Names) -> Provisioned:
                     "RequireLowercase": True,
                 }
             },
-            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+            # Self sign-up is on locally (the template's AllowSelfSignUp=true); codes go to the outbox.
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},
+            AutoVerifiedAttributes=["email"],
+            AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
             UsernameConfiguration={"CaseSensitive": False},
         )["UserPool"]["Id"]
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]

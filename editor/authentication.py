@@ -9,6 +9,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 
 from editor.logging import log_context_bind
+from editor.services.revocation import token_active_check
 from editor.services.tokens import TokenInvalid, access_token_verify
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class CognitoJWTAuthentication(authentication.BaseAuthentication):
         try:
             token = parts[1].decode("ascii")
             claims = access_token_verify(token)
+            token_active_check(token=token, claims=claims)
         except UnicodeDecodeError:
             self._refuse(request, "The token is not a well-formed JWT.")
         except TokenInvalid as exc:

@@ -8,6 +8,7 @@ import time
 from editor.authentication import CognitoUser
 from editor.errors import ServiceError
 from editor.services.cognito import cognito_refresh, cognito_sign_in, cognito_sign_out
+from editor.services.revocation import token_active_check
 from editor.services.tokens import TokenInvalid, access_token_verify
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ def session_user(request) -> CognitoUser | None:
                 "expires_at": time.time() + fresh["expires_in"],
             }
             request.session[_SESSION_KEY] = tokens
-        request._cognito_user = CognitoUser.from_claims(access_token_verify(tokens["access_token"]))
+        claims = access_token_verify(tokens["access_token"])
+        token_active_check(token=tokens["access_token"], claims=claims)
+        request._cognito_user = CognitoUser.from_claims(claims)
     except (TokenInvalid, ServiceError) as exc:
         logger.info("web session ended", extra={"reason": str(exc)})
         request.session.flush()
