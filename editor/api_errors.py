@@ -27,7 +27,10 @@ def _first_message(detail) -> str:
 def api_exception_handler(exc, context):
     """Turn ServiceError and DRF's exceptions into one JSON error shape; let anything else be a 500."""
     if isinstance(exc, ServiceError):
-        return Response({"error": exc.as_dict()}, status=exc.status)
+        response = Response({"error": exc.as_dict()}, status=exc.status)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     response = exception_handler(exc, context)

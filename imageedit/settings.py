@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "editor.middleware.ContentSecurityPolicyMiddleware",
+    "editor.cache_control.NoStoreApiMiddleware",
 ]
 
 ROOT_URLCONF = "imageedit.urls"

@@ -98,8 +98,14 @@ def token_active_check(*, token: str, claims: dict) -> None:
         raise TokenInvalid(_ENDED)
 
 
-def token_ended_mark(*, token: str, claims: dict) -> None:
+def token_ended_mark(*, token: str) -> None:
     """Record in this process that the token's sign-in has ended (after sign-out here): refused at once."""
+    from editor.services.tokens import access_token_verify
+
+    try:
+        claims = access_token_verify(token)
+    except TokenInvalid:
+        return  # expired or not ours: there is nothing left to end
     token_states.put(_key(token, claims), refused=True, for_seconds=0)
 
 

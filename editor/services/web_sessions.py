@@ -20,7 +20,11 @@ _SESSION_KEY = "cognito"
 
 def session_sign_in(request, *, username: str, password: str) -> CognitoUser:
     """Sign in with Cognito and keep the tokens in a fresh session (a new key defeats session fixation)."""
-    tokens = cognito_sign_in(username=username, password=password)
+    return session_tokens_keep(request, cognito_sign_in(username=username, password=password))
+
+
+def session_tokens_keep(request, tokens: dict) -> CognitoUser:
+    """Keep freshly issued tokens in a fresh session (a new key defeats session fixation)."""
     user = CognitoUser.from_claims(access_token_verify(tokens["access_token"]))
     request.session.cycle_key()
     request.session[_SESSION_KEY] = {
@@ -39,6 +43,12 @@ def session_sign_out(request) -> None:
         cognito_sign_out(access_token=tokens["access_token"], refresh_token=tokens["refresh_token"])
     request.session.flush()
     request._cognito_user = None
+
+
+def session_access_token(request) -> str | None:
+    """The session's current access token (call session_user first, which refreshes it when due)."""
+    tokens = request.session.get(_SESSION_KEY) if hasattr(request, "session") else None
+    return tokens["access_token"] if tokens else None
 
 
 def session_user(request) -> CognitoUser | None:

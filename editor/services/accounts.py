@@ -1,0 +1,399 @@
+"""The account life cycle with Cognito: sign in and its challenges, sign up, codes, passwords, sign out.
+
+Every answer that could tell whether an account exists (forgot, resend, sign-up, wrong codes) is the same
+for existing and missing users. Failures count against the username and the client address
+(services/attempts.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from django.conf import settings
+
+from editor.errors import ServiceError
+from editor.services.attempts import failures_limited
+from editor.services.aws import aws_client
+from editor.services.cognito import ChallengeRequired, cognito_sign_in
+from editor.services.revocation import token_ended_mark
+
+logger = logging.getLogger(__name__)
+
+# The challenges the app can walk a person through.
+SUPPORTED_CHALLENGES = ("NEW_PASSWORD_REQUIRED",)
+# Cognito's special characters (a space inside the password counts too).
+SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- "
+
+_UNAVAILABLE = ("auth_unavailable", "Accounts are unavailable right now; try again in a minute.", 503)
+_THROTTLED = (
+    "too_many_requests",
+    "Too many attempts for this account; wait a few minutes and try again.",
+    429,
+)
+_INVALID_CODE = (
+    "invalid_code",
+    "That code is wrong or has expired. Use the newest code we sent, or ask for a new one.",
+    400,
+)
+_CHALLENGE_EXPIRED = (
+    "challenge_expired",
+    "This sign-in step has expired (it lasts 3 minutes); sign in again with your temporary password.",
+    401,
+)
+_WRONG_CURRENT = ("wrong_current_password", "Your current password is not right.", 400)
+_THROTTLING = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
+
+
+# --- the pool's rules ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """What the user pool allows, as DescribeUserPool says (the template's parameters, in effect)."""
+
+    minimum_length: int = 8
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    self_sign_up: bool = False
+
+
+_pool_lock = threading.Lock()
+_pool_cache: dict = {}
+
+
+def pool_settings() -> PoolSettings:
+    """The pool's password policy and sign-up setting, cached per process; Cognito's defaults if unknown."""
+    pool_id = settings.COGNITO_USER_POOL_ID
+    with _pool_lock:
+        cached = _pool_cache.get(pool_id)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+    try:
+        pool = aws_client("cognito-idp").describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    except (ClientError, BotoCoreError):
+        logger.warning("describe_user_pool failed; using Cognito's default password policy", exc_info=True)
+        value, seconds = PoolSettings(), 30
+    else:
+        policy = (pool.get("Policies") or {}).get("PasswordPolicy") or {}
+        value = PoolSettings(
+            minimum_length=policy.get("MinimumLength", 8),
+            require_lowercase=policy.get("RequireLowercase", False),
+            require_uppercase=policy.get("RequireUppercase", False),
+            require_numbers=policy.get("RequireNumbers", False),
+            require_symbols=policy.get("RequireSymbols", False),
+            self_sign_up=not (pool.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly", False),
+        )
+        seconds = settings.USER_POOL_SETTINGS_CACHE_SECONDS
+    with _pool_lock:
+        _pool_cache[pool_id] = (value, time.monotonic() + seconds)
+    return value
+
+
+def pool_settings_forget() -> None:
+    with _pool_lock:
+        _pool_cache.clear()
+
+
+def password_rules(policy: PoolSettings | None = None) -> list[str]:
+    """The password rules in words, to show before a person types."""
+    policy = policy or pool_settings()
+    rules = [f"At least {policy.minimum_length} characters"]
+    if policy.require_lowercase:
+        rules.append("a lowercase letter (a-z)")
+    if policy.require_uppercase:
+        rules.append("an uppercase letter (A-Z)")
+    if policy.require_numbers:
+        rules.append("a number (0-9)")
+    if policy.require_symbols:
+        rules.append("a symbol such as ! @ # $ % & * - _ = + ?")
+    return rules
+
+
+def password_problems(password: str, policy: PoolSettings | None = None) -> list[str]:
+    """Each rule the password breaks, in words; empty when it meets them all."""
+    policy = policy or pool_settings()
+    problems = []
+    if len(password) < policy.minimum_length:
+        problems.append(f"It has {len(password)} characters; it needs at least {policy.minimum_length}.")
+    if len(password) > 256:
+        problems.append("It is longer than 256 characters.")
+    if password != password.strip():
+        problems.append("It must not start or end with a space.")
+    if policy.require_lowercase and not any("a" <= c <= "z" for c in password):
+        problems.append("It needs a lowercase letter (a-z).")
+    if policy.require_uppercase and not any("A" <= c <= "Z" for c in password):
+        problems.append("It needs an uppercase letter (A-Z).")
+    if policy.require_numbers and not any(c.isascii() and c.isdigit() for c in password):
+        problems.append("It needs a number (0-9).")
+    if policy.require_symbols and not any(c in SYMBOLS for c in password.strip()):
+        problems.append("It needs a symbol such as ! @ # $ % & * - _ = + ?")
+    return problems
+
+
+class PasswordRefused(ServiceError):
+    """The password breaks the pool's rules; the answer lists each one."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("password_too_weak", "This password does not meet the rules: " + " ".join(problems))
+        self.problems = problems
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "problems": self.problems}
+
+
+def password_check(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise PasswordRefused(problems)
+
+
+# --- calls to Cognito --------------------------------------------------------------------------------
+
+
+def _call(
+    operation: str, *, errors: dict | None = None, quiet: tuple[str, ...] = (), **kwargs
+) -> dict | None:
+    """Call Cognito; map its errors to what a person can act on; `quiet` errors return None."""
+    try:
+        return getattr(aws_client("cognito-idp"), operation)(**kwargs)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code in quiet:
+            logger.info("cognito refused quietly", extra={"operation": operation, "aws_error": code})
+            return None
+        if code in (errors or {}):
+            error_code, message, status = errors[code]
+            raise ServiceError(error_code, message, status=status) from exc
+        if code in _THROTTLING:
+            raise ServiceError(*_THROTTLED[:2], status=_THROTTLED[2]) from exc
+        if code == "InvalidPasswordException":
+            raise PasswordRefused(
+                password_problems(kwargs.get("Password") or kwargs.get("ProposedPassword") or "")
+                or [exc.response["Error"].get("Message", "Cognito refused it.")]
+            ) from exc
+        logger.exception("cognito call failed", extra={"operation": operation, "aws_error": code})
+        raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
+    except ParamValidationError as exc:
+        # Input that passed our serializers but not Cognito's own shape rules (say a 3-character session).
+        raise ServiceError(
+            "invalid_request", "A field is not in a form Cognito accepts; check it and try again.", status=400
+        ) from exc
+    except BotoCoreError as exc:
+        logger.exception("cognito unreachable", extra={"operation": operation})
+        raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
+
+
+def _tokens(result: dict) -> dict:
+    return {
+        "access_token": result["AccessToken"],
+        "id_token": result["IdToken"],
+        "refresh_token": result["RefreshToken"],
+        "expires_in": result["ExpiresIn"],
+        "token_type": "Bearer",
+    }
+
+
+def _mask(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain[:1]}***" if name and domain else ""
+
+
+# --- flows ---------------------------------------------------------------------------------------------
+
+
+def account_sign_in(*, username: str, password: str, address: str) -> dict:
+    """Tokens, or {"challenge", "session", "username"} when Cognito wants another step first."""
+    with failures_limited(username=username, address=address):
+        try:
+            return cognito_sign_in(username=username, password=password)
+        except ChallengeRequired as step:
+            if step.challenge not in SUPPORTED_CHALLENGES:
+                raise ServiceError(
+                    "challenge_unsupported",
+                    f"This account needs a sign-in step the app does not offer ({step.challenge}).",
+                    status=403,
+                ) from step
+            return {"challenge": step.challenge, "session": step.session, "username": step.username}
+
+
+def account_new_password(*, username: str, session: str, new_password: str, address: str) -> dict:
+    """Answer NEW_PASSWORD_REQUIRED (first sign-in with a temporary password): tokens."""
+    password_check(new_password)
+    with failures_limited(username=username, address=address):
+        response = _call(
+            "respond_to_auth_challenge",
+            errors={
+                "NotAuthorizedException": _CHALLENGE_EXPIRED,
+                "ExpiredCodeException": _CHALLENGE_EXPIRED,
+                "CodeMismatchException": _CHALLENGE_EXPIRED,
+                "ResourceNotFoundException": _CHALLENGE_EXPIRED,
+                "UserNotFoundException": _CHALLENGE_EXPIRED,
+            },
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=session,
+            ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+        )
+    if "AuthenticationResult" not in response:
+        raise ServiceError(
+            "challenge_unsupported",
+            f"Your password is set, but the account needs a step the app does not offer "
+            f"({response.get('ChallengeName')}).",
+            status=403,
+        )
+    return _tokens(response["AuthenticationResult"])
+
+
+def account_sign_up(*, username: str, email: str, password: str, address: str) -> dict:
+    """Create an unconfirmed account and send a code; the same answer if the username is taken."""
+    password_check(password)
+    with failures_limited(username=username, address=address, count_every_call=True):
+        _call(
+            "sign_up",
+            quiet=("UsernameExistsException", "AliasExistsException"),
+            errors={"InvalidParameterException": ("invalid_request", "Check the username and email.", 400)},
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            Username=username,
+            Password=password,
+            UserAttributes=[{"Name": "email", "Value": email}],
+        )
+    return {"username": username, "status": "confirmation_sent", "destination": _mask(email)}
+
+
+def account_confirm(*, username: str, code: str, address: str) -> None:
+    """Confirm a new account with the emailed code."""
+    with failures_limited(username=username, address=address):
+        _call(
+            "confirm_sign_up",
+            errors={
+                name: _INVALID_CODE
+                for name in (
+                    "CodeMismatchException",
+                    "ExpiredCodeException",
+                    "UserNotFoundException",
+                    "NotAuthorizedException",
+                    "InvalidParameterException",
+                )
+            },
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            Username=username,
+            ConfirmationCode=code,
+        )
+
+
+def account_code_resend(*, username: str, address: str) -> None:
+    """Send the sign-up code again; the same answer whether or not there is such an unconfirmed account."""
+    with failures_limited(username=username, address=address, count_every_call=True):
+        _call(
+            "resend_confirmation_code",
+            quiet=("UserNotFoundException", "InvalidParameterException", "NotAuthorizedException"),
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            Username=username,
+        )
+
+
+def account_password_forgot(*, username: str, address: str) -> None:
+    """Send a reset code if the account exists; the same answer either way."""
+    with failures_limited(username=username, address=address, count_every_call=True):
+        _call(
+            "forgot_password",
+            quiet=(
+                "UserNotFoundException",
+                "InvalidParameterException",
+                "NotAuthorizedException",
+                "CodeDeliveryFailureException",
+            ),
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            Username=username,
+        )
+
+
+def account_password_reset(*, username: str, code: str, password: str, address: str) -> None:
+    """Set a new password with the emailed reset code."""
+    password_check(password)
+    with failures_limited(username=username, address=address):
+        _call(
+            "confirm_forgot_password",
+            errors={
+                name: _INVALID_CODE
+                for name in (
+                    "CodeMismatchException",
+                    "ExpiredCodeException",
+                    "UserNotFoundException",
+                    "NotAuthorizedException",
+                    "ResourceNotFoundException",
+                )
+            },
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            Username=username,
+            ConfirmationCode=code,
+            Password=password,
+        )
+
+
+def account_password_change(
+    *, access_token: str, username: str, old_password: str, new_password: str, address: str
+) -> None:
+    """Change the signed-in person's password (their other sign-ins stay, as in Cognito)."""
+    password_check(new_password)
+    with failures_limited(username=username, address=address):
+        _call(
+            "change_password",
+            errors={"NotAuthorizedException": _WRONG_CURRENT},
+            AccessToken=access_token,
+            PreviousPassword=old_password,
+            ProposedPassword=new_password,
+        )
+
+
+def account_sign_out(*, refresh_token: str) -> None:
+    """End one sign-in: revoke its refresh token and the access tokens issued from it (RevokeToken)."""
+    _call(
+        "revoke_token",
+        errors={
+            name: ("invalid_refresh_token", "That refresh token is not one this app issued.", 400)
+            for name in (
+                "UnauthorizedException",
+                "UnsupportedTokenTypeException",
+                "InvalidParameterException",
+                "NotAuthorizedException",
+            )
+        },
+        Token=refresh_token,
+        ClientId=settings.COGNITO_APP_CLIENT_ID,
+    )
+
+
+def account_sign_out_everywhere(*, access_token: str) -> None:
+    """End every sign-in of this person, on every device (GlobalSignOut)."""
+    _call(
+        "global_sign_out",
+        errors={"NotAuthorizedException": ("signed_out", "This sign-in has already ended.", 401)},
+        AccessToken=access_token,
+    )
+    token_ended_mark(token=access_token)
+
+
+def account_invite(*, username: str, email: str, pool_id: str = "") -> tuple[str, str]:
+    """Create a user with a temporary password that Cognito emails them (AdminCreateUser); (sub, password).
+
+    At first sign-in Cognito asks for a new password (NEW_PASSWORD_REQUIRED). Raises botocore's
+    ClientError for the operator to read (the username is taken, the email is malformed).
+    """
+    temporary = f"{secrets.token_urlsafe(12)}-Aa1"  # meets any policy: 20 characters, all four kinds
+    user = aws_client("cognito-idp").admin_create_user(
+        UserPoolId=pool_id or settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        TemporaryPassword=temporary,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        DesiredDeliveryMediums=["EMAIL"],
+    )["User"]
+    sub = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
+    return sub, temporary
