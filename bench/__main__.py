@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import cold_start, edit_overhead, engine, history
+from bench import cold_start, edit_overhead, engine, history, revocation
 from deploy.package import main as package_main
 
 
@@ -17,6 +17,7 @@ def main() -> int:
         ("cold start", cold_start),
         ("edit overhead", edit_overhead),
         ("history", history),
+        ("access that ends", revocation),
         ("local engine", engine),
     ):
         print(f"== {name} ==", flush=True)
