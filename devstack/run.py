@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  local AWS (moto)          {stack.moto_url}   (region us-east-1, keys: testing/testing)\n"
             f"  local Bedrock engine      {stack.bedrock_url}\n"
             f"  local state               {args.state_dir}  (make reset forgets it)\n"
+            f"  local mail (outbox)       {stack.outbox_dir}  (and a line here per message)\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
