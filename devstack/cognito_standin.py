@@ -9,7 +9,11 @@ server's process, each of those behaves as Cognito documents it:
 - ConfirmSignUp and ConfirmForgotPassword refuse a wrong code (CodeMismatchException) or an expired one
   (ExpiredCodeException), and a reset checks the password policy;
 - AdminCreateUser without MessageAction=SUPPRESS sends the invitation with the temporary password;
-- RevokeToken ends the refresh token and every access token issued from it.
+- RevokeToken ends the refresh token and every access token issued from it;
+- AssociateSoftwareToken gives each user a secret of their own (moto gives everyone the same one), and
+  VerifySoftwareToken and the SOFTWARE_TOKEN_MFA challenge check the 6-digit code against it (RFC 6238:
+  SHA-1, 30 s steps, one step of clock drift either way). A second factor set up before a restart of the
+  local stack has no secret here any more (secrets are never written to disk): its codes are not checked.
 
 The app's code is the production code: it never knows whether it talks to this or to Cognito.
 """
@@ -21,8 +25,12 @@ import json
 import secrets
 import threading
 import time
+import uuid
 from pathlib import Path
 
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from moto.cognitoidp import models, responses
 from moto.cognitoidp.exceptions import (
     CodeMismatchException,
@@ -31,6 +39,7 @@ from moto.cognitoidp.exceptions import (
     NotAuthorizedError,
     UserNotFoundError,
 )
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 
 from devstack.outbox import Outbox
@@ -191,6 +200,38 @@ def _patch() -> None:
                     pool.access_tokens.pop(access_token, None)
         return EmptyResult()
 
+    original_respond = backend_cls.respond_to_auth_challenge
+
+    def associate_software_token(self, access_token, session):
+        user = _user_by_token_or_session(self, access_token, session)
+        user.standin_totp_pending = base64.b32encode(secrets.token_bytes(20)).decode()
+        return {"SecretCode": user.standin_totp_pending, **({"Session": session} if session else {})}
+
+    def verify_software_token(self, access_token, session, user_code, friendly_device_name):
+        user = _user_by_token_or_session(self, access_token, session)
+        pending = getattr(user, "standin_totp_pending", None)
+        if not pending or not _totp_ok(pending, user_code):
+            raise EnableSoftwareTokenMFAException()
+        user.standin_totp_secret, user.standin_totp_pending = pending, None
+        user.token_verified = True
+        if session:
+            username, pool = self.sessions.pop(session)
+            session = str(uuid.uuid4())
+            self.sessions[session] = (username, pool)
+        return {"Status": "SUCCESS", **({"Session": session} if session else {})}
+
+    def respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
+        if challenge_name == "SOFTWARE_TOKEN_MFA" and session in self.sessions:
+            _, pool = self.sessions[session]
+            user = pool._get_user(challenge_responses.get("USERNAME", ""))
+            secret = getattr(user, "standin_totp_secret", None) if user else None
+            if secret and not _totp_ok(secret, challenge_responses.get("SOFTWARE_TOKEN_MFA_CODE", "")):
+                raise CodeMismatchException("Invalid code received for user")
+        return original_respond(self, session, client_id, challenge_name, challenge_responses)
+
+    backend_cls.associate_software_token = associate_software_token
+    backend_cls.verify_software_token = verify_software_token
+    backend_cls.respond_to_auth_challenge = respond_to_auth_challenge
     backend_cls.sign_up = sign_up
     backend_cls.confirm_sign_up = confirm_sign_up
     backend_cls.confirm_forgot_password = confirm_forgot_password
@@ -200,6 +241,38 @@ def _patch() -> None:
     response_cls.forgot_password = forgot_password_response
     response_cls.revoke_token = revoke_token_response
     backend_cls._standin = True
+
+
+class EnableSoftwareTokenMFAException(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__(
+            "EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA"
+        )
+
+
+def _user_by_token_or_session(backend, access_token, session):
+    if session:
+        if session not in backend.sessions:
+            raise NotAuthorizedError("Invalid session for the user.")
+        username, pool = backend.sessions[session]
+        return pool._get_user(username)
+    for pool in backend.user_pools.values():
+        if access_token in pool.access_tokens:
+            return backend.admin_get_user(pool.id, pool.access_tokens[access_token][1])
+    raise NotAuthorizedError("Invalid Access Token")
+
+
+def _totp_ok(secret: str, code: str) -> bool:
+    # RFC 6238 authenticator apps use HMAC-SHA1, as Cognito does.
+    totp = TOTP(base64.b32decode(secret), 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
+    now = time.time()
+    for drift in (-30, 0, 30):
+        try:
+            totp.verify(str(code).encode(), now + drift)
+        except InvalidToken:
+            continue
+        return True
+    return False
 
 
 def _claims(token: str) -> dict:

@@ -186,6 +186,10 @@ def provision(endpoint: str, names: Names) -> Provisioned:
             AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
             UsernameConfiguration={"CaseSensitive": False},
         )["UserPool"]["Id"]
+        # A second factor (TOTP) is optional locally (the template's MfaConfiguration=OPTIONAL).
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+        )
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)
     if client_id is None:

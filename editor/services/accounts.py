@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from django.conf import settings
@@ -25,7 +26,7 @@ from editor.services.revocation import token_ended_mark
 logger = logging.getLogger(__name__)
 
 # The challenges the app can walk a person through.
-SUPPORTED_CHALLENGES = ("NEW_PASSWORD_REQUIRED",)
+SUPPORTED_CHALLENGES = ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA")
 # Cognito's special characters (a space inside the password counts too).
 SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- "
 
@@ -45,6 +46,11 @@ _CHALLENGE_EXPIRED = (
     "This sign-in step has expired (it lasts 3 minutes); sign in again with your temporary password.",
     401,
 )
+_INVALID_MFA_CODE = (
+    "invalid_code",
+    "That code is not right. Enter the 6-digit code your authenticator app shows now.",
+    400,
+)
 _WRONG_CURRENT = ("wrong_current_password", "Your current password is not right.", 400)
 _THROTTLING = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
 
@@ -62,6 +68,7 @@ class PoolSettings:
     require_numbers: bool = True
     require_symbols: bool = True
     self_sign_up: bool = False
+    mfa: str = "OFF"  # OFF, OPTIONAL or ON (a TOTP second factor)
 
 
 _pool_lock = threading.Lock()
@@ -89,6 +96,7 @@ def pool_settings() -> PoolSettings:
             require_numbers=policy.get("RequireNumbers", False),
             require_symbols=policy.get("RequireSymbols", False),
             self_sign_up=not (pool.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly", False),
+            mfa=pool.get("MfaConfiguration") or "OFF",
         )
         seconds = settings.USER_POOL_SETTINGS_CACHE_SECONDS
     with _pool_lock:
@@ -249,6 +257,89 @@ def account_new_password(*, username: str, session: str, new_password: str, addr
             status=403,
         )
     return _tokens(response["AuthenticationResult"])
+
+
+def account_mfa_answer(*, username: str, session: str, code: str, address: str) -> dict:
+    """Answer SOFTWARE_TOKEN_MFA with the 6-digit code from the person's authenticator app: tokens."""
+    with failures_limited(username=username, address=address):
+        response = _call(
+            "respond_to_auth_challenge",
+            errors={
+                "CodeMismatchException": _INVALID_MFA_CODE,
+                "NotAuthorizedException": _CHALLENGE_EXPIRED,
+                "ExpiredCodeException": _CHALLENGE_EXPIRED,
+                "ResourceNotFoundException": _CHALLENGE_EXPIRED,
+                "UserNotFoundException": _CHALLENGE_EXPIRED,
+            },
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=session,
+            ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
+        )
+    return _tokens(response["AuthenticationResult"])
+
+
+def account_mfa_enabled(*, access_token: str) -> bool:
+    """Whether the signed-in person signs in with a TOTP second factor."""
+    user = _call("get_user", AccessToken=access_token)
+    return "SOFTWARE_TOKEN_MFA" in (user.get("UserMFASettingList") or [])
+
+
+def account_mfa_setup_start(*, access_token: str, username: str) -> dict:
+    """A new TOTP secret for the person's authenticator app: the secret, its otpauth URI and a QR code."""
+    if pool_settings().mfa == "OFF":
+        raise ServiceError("mfa_off", "This user pool does not offer a second factor.", status=404)
+    secret = _call("associate_software_token", AccessToken=access_token)["SecretCode"]
+    uri = totp_uri(secret=secret, username=username)
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg(uri)}
+
+
+def account_mfa_setup_verify(*, access_token: str, username: str, code: str, address: str) -> None:
+    """Check a first code from the app, then ask for it at every sign-in."""
+    with failures_limited(username=username, address=address):
+        _call(
+            "verify_software_token",
+            errors={
+                "EnableSoftwareTokenMFAException": _INVALID_MFA_CODE,
+                "CodeMismatchException": _INVALID_MFA_CODE,
+            },
+            AccessToken=access_token,
+            UserCode=code,
+            FriendlyDeviceName="imageedit",
+        )
+    _call(
+        "set_user_mfa_preference",
+        AccessToken=access_token,
+        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+
+
+def account_mfa_disable(*, access_token: str) -> None:
+    """Stop asking for a second factor (only where the pool makes it optional)."""
+    if pool_settings().mfa != "OPTIONAL":
+        raise ServiceError("mfa_required", "This user pool requires a second factor.", status=400)
+    _call(
+        "set_user_mfa_preference",
+        AccessToken=access_token,
+        SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False},
+    )
+
+
+def totp_uri(*, secret: str, username: str) -> str:
+    """The otpauth:// URI authenticator apps read (Google's key URI format)."""
+    issuer = "imageedit"
+    return f"otpauth://totp/{quote(issuer)}:{quote(username)}?" + urlencode(
+        {"secret": secret, "issuer": issuer}
+    )
+
+
+def qr_svg(text: str) -> str:
+    """A QR code of `text` as an SVG document, drawn here (no image service sees the secret)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
 
 
 def account_sign_up(*, username: str, email: str, password: str, address: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -94,10 +95,13 @@ def signin(request):
                 if "challenge" not in result:
                     return _signed_in(request, result, next_url)
                 request.session[_CHALLENGE_KEY] = {
+                    "challenge": result["challenge"],
                     "username": result["username"],
                     "session": result["session"],
                     "next": next_url,
                 }
+                if result["challenge"] == "SOFTWARE_TOKEN_MFA":
+                    return redirect("pages:signin-code")
                 return redirect("pages:new-password")
     return _page(request, "editor/signin.html", {**context, "username": username}, error)
 
@@ -107,7 +111,7 @@ def signin(request):
 def new_password(request):
     """First sign-in with a temporary password: choose your own (Cognito's NEW_PASSWORD_REQUIRED)."""
     challenge = request.session.get(_CHALLENGE_KEY)
-    if not challenge:
+    if not challenge or challenge["challenge"] != "NEW_PASSWORD_REQUIRED":
         return redirect("pages:signin")
     error = None
     if request.method == "POST":
@@ -129,6 +133,35 @@ def new_password(request):
                 request.session.pop(_CHALLENGE_KEY, None)
                 return _signed_in(request, tokens, challenge["next"])
     return _page(request, "editor/account_new_password.html", {"username": challenge["username"]}, error)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_code(request):
+    """The second step of a sign-in with a second factor: the code from the authenticator app."""
+    challenge = request.session.get(_CHALLENGE_KEY)
+    if not challenge or challenge["challenge"] != "SOFTWARE_TOKEN_MFA":
+        return redirect("pages:signin")
+    error = None
+    if request.method == "POST":
+        code = _field(request, "code", 16).replace(" ", "")
+        error = _missing(code, message="Enter the 6-digit code from your authenticator app.")
+        if error is None:
+            try:
+                tokens = accounts.account_mfa_answer(
+                    username=challenge["username"],
+                    session=challenge["session"],
+                    code=code,
+                    address=client_address(request),
+                )
+            except ServiceError as exc:
+                error = exc
+                if exc.code == "challenge_expired":
+                    request.session.pop(_CHALLENGE_KEY, None)
+            else:
+                request.session.pop(_CHALLENGE_KEY, None)
+                return _signed_in(request, tokens, challenge["next"])
+    return _page(request, "editor/account_signin_code.html", {"username": challenge["username"]}, error)
 
 
 def _self_sign_up_required() -> None:
@@ -258,11 +291,67 @@ def account(request, user):
                 error = exc
             else:
                 notice = "Your password is changed."
-    return _page(request, "editor/account.html", {"notice": notice, **_bound()}, error)
+    return _page(request, "editor/account.html", {"notice": notice, **_account_context(request)}, error)
 
 
-def _bound() -> dict:
-    return {"bound_seconds": int(settings.TOKEN_STATE_CHECK_SECONDS)}
+def _account_context(request) -> dict:
+    """What the account page shows besides the forms: the bound, and the second factor's state."""
+    mfa = accounts.pool_settings().mfa
+    try:
+        enabled = mfa != "OFF" and accounts.account_mfa_enabled(access_token=session_access_token(request))
+    except ServiceError:
+        enabled = None  # unknown for now: the page says so instead of failing
+    notice = {"on": "Two-step sign-in is on.", "off": "Two-step sign-in is off."}.get(request.GET.get("mfa"))
+    return {
+        "bound_seconds": int(settings.TOKEN_STATE_CHECK_SECONDS),
+        "mfa_pool": mfa,
+        "mfa_enabled": enabled,
+        **({"notice": notice} if notice else {}),
+    }
+
+
+_MFA_SETUP_KEY = "mfa_setup"
+
+
+@require_http_methods(["GET", "POST"])
+@signin_required
+def account_mfa(request, user):
+    """Set up a second factor: scan the QR code drawn here, then confirm with a code from the app."""
+    action = request.POST.get("action") if request.method == "POST" else None
+    token = session_access_token(request)
+    error = None
+    try:
+        if action == "start":
+            request.session[_MFA_SETUP_KEY] = accounts.account_mfa_setup_start(
+                access_token=token, username=user.username
+            )
+        elif action == "verify" and _MFA_SETUP_KEY in request.session:
+            code = _field(request, "code", 16).replace(" ", "")
+            error = _missing(code, message="Enter the 6-digit code from your authenticator app.")
+            if error is None:
+                accounts.account_mfa_setup_verify(
+                    access_token=token, username=user.username, code=code, address=client_address(request)
+                )
+                request.session.pop(_MFA_SETUP_KEY, None)
+                return redirect(f"{reverse('pages:account')}?mfa=on")
+        elif action == "disable":
+            accounts.account_mfa_disable(access_token=token)
+            return redirect(f"{reverse('pages:account')}?mfa=off")
+    except ServiceError as exc:
+        if _MFA_SETUP_KEY not in request.session:
+            return _page(request, "editor/account.html", _account_context(request), exc)
+        error = exc
+    setup = request.session.get(_MFA_SETUP_KEY)
+    if not setup:
+        return redirect("pages:account")
+    qr = base64.b64encode(setup["qr_svg"].encode()).decode()
+    secret_groups = " ".join(setup["secret"][i : i + 4] for i in range(0, len(setup["secret"]), 4))
+    return _page(
+        request,
+        "editor/account_mfa.html",
+        {"qr_data_uri": f"data:image/svg+xml;base64,{qr}", "secret": secret_groups},
+        error,
+    )
 
 
 @require_POST
@@ -272,6 +361,6 @@ def signout_everywhere(request, user):
         accounts.account_sign_out_everywhere(access_token=session_access_token(request))
     except ServiceError as exc:
         if exc.code != "signed_out":
-            return _page(request, "editor/account.html", _bound(), exc)
+            return _page(request, "editor/account.html", _account_context(request), exc)
     request.session.flush()
     return _to_signin("everywhere")

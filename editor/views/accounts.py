@@ -75,14 +75,39 @@ class SignInApi(_PublicApi):
 
 class ChallengeApi(_PublicApi):
     class Input(serializers.Serializer):
+        challenge = serializers.ChoiceField(
+            choices=accounts.SUPPORTED_CHALLENGES, default="NEW_PASSWORD_REQUIRED"
+        )
         username = serializers.CharField(**USERNAME)
         session = serializers.CharField(min_length=20, max_length=2048)
-        new_password = serializers.CharField(**PASSWORD)
+        new_password = serializers.CharField(required=False, **PASSWORD)
+        code = serializers.RegexField(
+            r"^[0-9]{6}$", required=False, error_messages={"invalid": "Six digits."}
+        )
 
-    @extend_schema(request=Input, responses={200: TokensOutput}, auth=[])
+        def validate(self, data):
+            needed = "new_password" if data["challenge"] == "NEW_PASSWORD_REQUIRED" else "code"
+            if needed not in data:
+                raise serializers.ValidationError({needed: f"{data['challenge']} needs {needed}."})
+            return data
+
+    @extend_schema(
+        request=Input,
+        responses={200: TokensOutput},
+        auth=[],
+        description="Answer the challenge /auth/token returned: NEW_PASSWORD_REQUIRED with new_password, "
+        "SOFTWARE_TOKEN_MFA with the 6-digit code of the person's authenticator app.",
+    )
     def post(self, request):
         data = self.valid(self.Input, request)
-        return Response(accounts.account_new_password(**data, address=client_address(request)))
+        common = {
+            "username": data["username"],
+            "session": data["session"],
+            "address": client_address(request),
+        }
+        if data["challenge"] == "SOFTWARE_TOKEN_MFA":
+            return Response(accounts.account_mfa_answer(code=data["code"], **common))
+        return Response(accounts.account_new_password(new_password=data["new_password"], **common))
 
 
 _POLICY_OUTPUT = inline_serializer(
@@ -216,3 +241,59 @@ class SignOutApi(APIView):
             raise ServiceError("invalid_request", "refresh_token: send the refresh token to revoke.")
         accounts.account_sign_out(refresh_token=data.validated_data["refresh_token"])
         return Response({"signed_out": "this_sign_in"})
+
+
+class _CodeInput(serializers.Serializer):
+    code = serializers.RegexField(
+        r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6 digits the app shows."}
+    )
+
+
+class MfaApi(APIView):
+    """The signed-in person's TOTP second factor: is it on, confirm a setup with a code, turn it off."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: None}, description="Whether a second factor is on, and the pool's setting."
+    )
+    def get(self, request):
+        enabled = accounts.account_mfa_enabled(access_token=request_access_token(request))
+        return Response({"enabled": enabled, "pool": accounts.pool_settings().mfa})
+
+    @extend_schema(request=_CodeInput, responses={200: None}, description="Finish setting up with a code.")
+    def post(self, request):
+        data = _CodeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.account_mfa_setup_verify(
+            access_token=request_access_token(request),
+            username=request.user.username,
+            code=data.validated_data["code"],
+            address=client_address(request),
+        )
+        return Response({"enabled": True})
+
+    @extend_schema(
+        responses={200: None}, description="Turn the second factor off (pools where it is optional)."
+    )
+    def delete(self, request):
+        accounts.account_mfa_disable(access_token=request_access_token(request))
+        return Response({"enabled": False})
+
+
+class MfaSetupApi(APIView):
+    """Start setting up a TOTP second factor: a new secret, its otpauth:// URI and an SVG QR code."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={200: None},
+        description="Start setting up: a new secret, its otpauth:// URI and an SVG QR code for the app.",
+    )
+    def post(self, request):
+        return Response(
+            accounts.account_mfa_setup_start(
+                access_token=request_access_token(request), username=request.user.username
+            )
+        )

@@ -166,3 +166,43 @@ def test_disabled_person_is_signed_out_of_the_pages(live_server, make_user, page
     )
     page.goto(f"{base}/history")
     expect(page).to_have_url(f"{base}/signin?next=%2Fhistory")
+
+
+def test_two_step_sign_in_set_up_with_the_qr_page_then_asked_at_sign_in(
+    live_server, make_user, page, artifacts
+):
+    from playwright.sync_api import expect
+
+    from tests.editor.test_accounts_api import totp_now
+
+    base = live_server.url
+    username, _ = make_user("twostep")
+    sign_in(page, base, username, PASSWORD)
+    page.goto(f"{base}/account")
+    page.get_by_role("button", name="Set up two-step sign-in").click()
+    qr = page.get_by_role("img", name="QR code")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.naturalWidth") > 0  # the server-drawn SVG rendered under the page's CSP
+    page.screenshot(path=str(artifacts / "mfa-setup.png"))
+    secret = page.locator("#mfa-secret").inner_text().replace(" ", "")
+    # The QR code an authenticator app scans holds this same secret.
+    import cv2
+    import numpy as np
+
+    pixels = cv2.imdecode(np.frombuffer(qr.screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    assert decoded.startswith(f"otpauth://totp/imageedit:{username}?") and f"secret={secret}" in decoded
+    page.get_by_label("Code from the app").fill(totp_now(secret, offset=-600))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right.")
+    page.get_by_label("Code from the app").fill(totp_now(secret))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("status")).to_have_text("Two-step sign-in is on.")
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    sign_in(page, base, username, PASSWORD)
+    expect(page).to_have_url(f"{base}/signin/code")
+    page.get_by_label("Code").fill(totp_now(secret))
+    page.get_by_role("button", name="Sign in").click()
+    assert_signed_in(page, base, username)
+    assert page.script_errors == []

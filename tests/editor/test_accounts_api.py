@@ -349,3 +349,52 @@ class TestFailureLimit:
 def test_token_and_presigned_url_responses_are_not_stored(api):
     assert api.get("/api/v1/edits").get("Cache-Control") == "no-store"
     assert token(client(), api.user["username"], PASSWORD)["Cache-Control"] == "no-store"
+
+
+def totp_now(secret: str, offset: float = 0) -> str:
+    """What an authenticator app shows for this secret (RFC 6238, as Cognito expects)."""
+    import base64
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    totp = TOTP(base64.b32decode(secret), 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
+    return totp.generate(time.time() + offset).decode()
+
+
+class TestSecondFactor:
+    def test_set_up_then_sign_in_asks_for_the_code(self, user, sign_in):
+        api = bearer(sign_in(user["username"])["access_token"])
+        assert api.get("/api/v1/auth/mfa").json() == {"enabled": False, "pool": "OPTIONAL"}
+        setup = api.post("/api/v1/auth/mfa/setup")
+        assert setup.status_code == 200, setup.content
+        secret = setup.json()["secret"]
+        assert setup.json()["otpauth_uri"].startswith("otpauth://totp/imageedit:")
+        assert "<svg" in setup.json()["qr_svg"] and "<path" in setup.json()["qr_svg"]
+
+        wrong = api.post("/api/v1/auth/mfa", {"code": totp_now(secret, offset=-600)}, format="json")
+        assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_code"
+        assert api.post("/api/v1/auth/mfa", {"code": totp_now(secret)}, format="json").status_code == 200
+        assert api.get("/api/v1/auth/mfa").json()["enabled"] is True
+
+        step = token(client(), user["username"], PASSWORD).json()
+        assert step["challenge"] == "SOFTWARE_TOKEN_MFA" and "access_token" not in step
+        answer = {"challenge": "SOFTWARE_TOKEN_MFA", "username": user["username"], "session": step["session"]}
+        refused = client().post(
+            "/api/v1/auth/challenge", {**answer, "code": totp_now(secret, offset=-600)}, format="json"
+        )
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_code"
+        done = client().post("/api/v1/auth/challenge", {**answer, "code": totp_now(secret)}, format="json")
+        assert done.status_code == 200, done.content
+        assert bearer(done.json()["access_token"]).get("/api/v1/me").status_code == 200
+
+        assert api.delete("/api/v1/auth/mfa").status_code == 200
+        assert "access_token" in token(client(), user["username"], PASSWORD).json()
+
+    def test_the_code_must_be_six_digits(self):
+        response = client().post(
+            "/api/v1/auth/challenge",
+            {"challenge": "SOFTWARE_TOKEN_MFA", "username": "x", "session": "s" * 30, "code": "12ab"},
+            format="json",
+        )
+        assert response.status_code == 400 and "code" in response.json()["error"]["fields"]
