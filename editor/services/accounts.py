@@ -384,7 +384,13 @@ def account_code_resend(*, username: str, address: str) -> None:
     with failures_limited(username=username, address=address, count_every_call=True):
         _call(
             "resend_confirmation_code",
-            quiet=("UserNotFoundException", "InvalidParameterException", "NotAuthorizedException"),
+            # LimitExceeded only ever hits existing accounts: answering it would tell them apart.
+            quiet=(
+                "UserNotFoundException",
+                "InvalidParameterException",
+                "NotAuthorizedException",
+                "LimitExceededException",
+            ),
             ClientId=settings.COGNITO_APP_CLIENT_ID,
             Username=username,
         )
@@ -400,6 +406,7 @@ def account_password_forgot(*, username: str, address: str) -> None:
                 "InvalidParameterException",
                 "NotAuthorizedException",
                 "CodeDeliveryFailureException",
+                "LimitExceededException",  # only ever hits existing accounts
             ),
             ClientId=settings.COGNITO_APP_CLIENT_ID,
             Username=username,
