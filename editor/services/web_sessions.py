@@ -59,19 +59,31 @@ def session_user(request) -> CognitoUser | None:
     tokens = request.session.get(_SESSION_KEY) if hasattr(request, "session") else None
     if not tokens:
         return None
+    cognito_down = False
     try:
         if tokens["expires_at"] - time.time() < REFRESH_MARGIN_SECONDS:
-            fresh = cognito_refresh(refresh_token=tokens["refresh_token"])
-            tokens = {
-                **tokens,
-                "access_token": fresh["access_token"],
-                "expires_at": time.time() + fresh["expires_in"],
-            }
-            request.session[_SESSION_KEY] = tokens
+            try:
+                fresh = cognito_refresh(refresh_token=tokens["refresh_token"])
+            except ServiceError as exc:
+                if exc.status < 500:
+                    raise
+                # Cognito cannot answer: an outage must not end the session. The current token serves
+                # while it lasts, and the next request after the outage refreshes it.
+                logger.warning("session refresh failed; keeping the session", extra={"reason": str(exc)})
+                cognito_down, fresh = True, None
+            if fresh:
+                tokens = {
+                    **tokens,
+                    "access_token": fresh["access_token"],
+                    "expires_at": time.time() + fresh["expires_in"],
+                }
+                request.session[_SESSION_KEY] = tokens
         claims = access_token_verify(tokens["access_token"])
         token_active_check(token=tokens["access_token"], claims=claims)
         request._cognito_user = CognitoUser.from_claims(claims)
     except (TokenInvalid, ServiceError) as exc:
+        if cognito_down:
+            return None  # signed out for this request only; the session waits for Cognito
         logger.info("web session ended", extra={"reason": str(exc)})
         request.session.flush()
     return request._cognito_user

@@ -9,6 +9,7 @@ from django.test import Client
 
 from devstack.stack import _client
 from tests.conftest import PASSWORD
+from tests.editor.test_accounts_api import sign_up_closed
 from tests.editor.test_pages import page_sign_in
 
 pytestmark = pytest.mark.usefixtures("local_stack")
@@ -52,17 +53,9 @@ def test_signin_page_links_to_forgot_and_sign_up():
 
 
 def test_sign_up_page_is_absent_when_the_pool_is_closed():
-    from editor.services.accounts import pool_settings_forget
-
-    pool = settings.COGNITO_USER_POOL_ID
-    cognito().update_user_pool(UserPoolId=pool, AdminCreateUserConfig={"AllowAdminCreateUserOnly": True})
-    pool_settings_forget()
-    try:
+    with sign_up_closed():
         assert Client().get("/signup").status_code == 404
         assert b'href="/signup"' not in Client().get("/signin").content
-    finally:
-        cognito().update_user_pool(UserPoolId=pool, AdminCreateUserConfig={"AllowAdminCreateUserOnly": False})
-        pool_settings_forget()
 
 
 def test_choose_password_page_needs_a_pending_sign_in():
@@ -73,3 +66,24 @@ def test_choose_password_page_needs_a_pending_sign_in():
 def test_account_page_needs_a_session():
     response = Client().get("/account")
     assert response.status_code == 302 and response["Location"].startswith("/signin?next=")
+
+
+def test_a_cognito_outage_does_not_end_the_web_session(user, settings):
+    import time
+
+    from editor.services.aws import aws_clients_reset
+
+    client = page_sign_in(user["username"])
+    session = client.session
+    session["cognito"] = {**session["cognito"], "expires_at": time.time() + 60}  # a refresh is due
+    session.save()
+    reachable = settings.AWS_ENDPOINT_URL
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # Cognito cannot be reached
+    aws_clients_reset()
+    try:
+        assert client.get("/history").status_code == 200
+    finally:
+        settings.AWS_ENDPOINT_URL = reachable
+        aws_clients_reset()
+    assert client.get("/history").status_code == 200
+    assert client.session["cognito"]["expires_at"] > time.time() + 600  # refreshed once Cognito is back

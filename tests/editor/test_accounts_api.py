@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 
@@ -50,6 +51,28 @@ def check_every_request(settings):
     token_states.clear()
     yield
     token_states.clear()
+
+
+@contextlib.contextmanager
+def sign_up_closed():
+    """The local pool with AllowAdminCreateUserOnly, for one test.
+
+    UpdateUserPool resets every setting it is not given (as in Cognito), so the one setting is flipped in
+    the local pool itself and put back after.
+    """
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    from editor.services.accounts import pool_settings_forget
+
+    pool = cognitoidp_backends["123456789012"][settings.AWS_REGION].user_pools[settings.COGNITO_USER_POOL_ID]
+    before = pool.extended_config.get("AdminCreateUserConfig")
+    pool.extended_config["AdminCreateUserConfig"] = {"AllowAdminCreateUserOnly": True}
+    pool_settings_forget()
+    try:
+        yield
+    finally:
+        pool.extended_config["AdminCreateUserConfig"] = before
+        pool_settings_forget()
 
 
 def unique(prefix: str) -> str:
@@ -157,23 +180,13 @@ class TestSignUp:
         assert answers[0][0] == 201
 
     def test_routes_are_absent_when_the_pool_does_not_allow_sign_up(self):
-        from editor.services.accounts import pool_settings_forget
-
-        pool = settings.COGNITO_USER_POOL_ID
-        cognito().update_user_pool(UserPoolId=pool, AdminCreateUserConfig={"AllowAdminCreateUserOnly": True})
-        pool_settings_forget()
-        try:
+        with sign_up_closed():
             response = client().post(
                 "/api/v1/auth/signup",
                 {"username": unique("closed"), "email": "x@example.com", "password": NEW_PASSWORD},
                 format="json",
             )
             assert response.status_code == 404
-        finally:
-            cognito().update_user_pool(
-                UserPoolId=pool, AdminCreateUserConfig={"AllowAdminCreateUserOnly": False}
-            )
-            pool_settings_forget()
 
 
 class TestForgottenPassword:
