@@ -59,8 +59,6 @@ _CHALLENGE_OUTPUT = inline_serializer(
 
 
 class SignInApi(_PublicApi):
-    Input = SignInInput
-
     @extend_schema(
         request=SignInInput,
         responses={200: TokensOutput, 429: None},
@@ -69,12 +67,12 @@ class SignInApi(_PublicApi):
         "with a temporary password (answer it at /auth/challenge).",
     )
     def post(self, request):
-        data = self.valid(self.Input, request)
+        data = self.valid(SignInInput, request)
         return Response(accounts.account_sign_in(**data, address=client_address(request)))
 
 
 class ChallengeApi(_PublicApi):
-    class Input(serializers.Serializer):
+    class ChallengeInput(serializers.Serializer):
         challenge = serializers.ChoiceField(
             choices=accounts.SUPPORTED_CHALLENGES, default="NEW_PASSWORD_REQUIRED"
         )
@@ -92,14 +90,14 @@ class ChallengeApi(_PublicApi):
             return data
 
     @extend_schema(
-        request=Input,
+        request=ChallengeInput,
         responses={200: TokensOutput},
         auth=[],
         description="Answer the challenge /auth/token returned: NEW_PASSWORD_REQUIRED with new_password, "
         "SOFTWARE_TOKEN_MFA with the 6-digit code of the person's authenticator app.",
     )
     def post(self, request):
-        data = self.valid(self.Input, request)
+        data = self.valid(self.ChallengeInput, request)
         common = {
             "username": data["username"],
             "session": data["session"],
@@ -132,64 +130,64 @@ class PasswordPolicyApi(_PublicApi):
 
 
 class SignUpApi(_PublicApi):
-    class Input(serializers.Serializer):
+    class SignUpInput(serializers.Serializer):
         username = serializers.RegexField(
             r"^[^\s@]{1,128}$", error_messages={"invalid": "Use 1-128 characters, no spaces and no @."}
         )
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(**PASSWORD)
 
-    @extend_schema(request=Input, responses={201: None}, auth=[])
+    @extend_schema(request=SignUpInput, responses={201: None}, auth=[])
     def post(self, request):
         _self_sign_up_required()
-        data = self.valid(self.Input, request)
+        data = self.valid(self.SignUpInput, request)
         result = accounts.account_sign_up(**data, address=client_address(request))
         return Response(result, status=status.HTTP_201_CREATED)
 
 
 class ConfirmApi(_PublicApi):
-    class Input(serializers.Serializer):
+    class ConfirmInput(serializers.Serializer):
         username = serializers.CharField(**USERNAME)
         code = serializers.CharField(**CODE)
 
-    @extend_schema(request=Input, responses={200: None}, auth=[])
+    @extend_schema(request=ConfirmInput, responses={200: None}, auth=[])
     def post(self, request):
         _self_sign_up_required()
-        data = self.valid(self.Input, request)
+        data = self.valid(self.ConfirmInput, request)
         accounts.account_confirm(**data, address=client_address(request))
         return Response({"confirmed": True})
 
 
-class _UsernameInput(serializers.Serializer):
+class UsernameInput(serializers.Serializer):
     username = serializers.CharField(**USERNAME)
 
 
 class ResendApi(_PublicApi):
-    @extend_schema(request=_UsernameInput, responses={202: None}, auth=[])
+    @extend_schema(request=UsernameInput, responses={202: None}, auth=[])
     def post(self, request):
         _self_sign_up_required()
-        data = self.valid(_UsernameInput, request)
+        data = self.valid(UsernameInput, request)
         accounts.account_code_resend(**data, address=client_address(request))
         return Response({"status": "code_sent_if_unconfirmed"}, status=status.HTTP_202_ACCEPTED)
 
 
 class ForgotApi(_PublicApi):
-    @extend_schema(request=_UsernameInput, responses={202: None}, auth=[])
+    @extend_schema(request=UsernameInput, responses={202: None}, auth=[])
     def post(self, request):
-        data = self.valid(_UsernameInput, request)
+        data = self.valid(UsernameInput, request)
         accounts.account_password_forgot(**data, address=client_address(request))
         return Response({"status": "code_sent_if_account_exists"}, status=status.HTTP_202_ACCEPTED)
 
 
 class ResetApi(_PublicApi):
-    class Input(serializers.Serializer):
+    class ResetInput(serializers.Serializer):
         username = serializers.CharField(**USERNAME)
         code = serializers.CharField(**CODE)
         password = serializers.CharField(**PASSWORD)
 
-    @extend_schema(request=Input, responses={200: None}, auth=[])
+    @extend_schema(request=ResetInput, responses={200: None}, auth=[])
     def post(self, request):
-        data = self.valid(self.Input, request)
+        data = self.valid(self.ResetInput, request)
         accounts.account_password_reset(**data, address=client_address(request))
         return Response({"reset": True})
 
@@ -197,13 +195,13 @@ class ResetApi(_PublicApi):
 class PasswordApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    class Input(serializers.Serializer):
+    class PasswordInput(serializers.Serializer):
         old_password = serializers.CharField(**PASSWORD)
         new_password = serializers.CharField(**PASSWORD)
 
-    @extend_schema(request=Input, responses={200: None})
+    @extend_schema(request=PasswordInput, responses={200: None})
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.PasswordInput(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.account_password_change(
             access_token=request_access_token(request),
@@ -217,18 +215,18 @@ class PasswordApi(APIView):
 class SignOutApi(APIView):
     permission_classes = [AllowAny]
 
-    class Input(serializers.Serializer):
+    class SignOutInput(serializers.Serializer):
         refresh_token = serializers.CharField(max_length=8192, required=False)
 
     @extend_schema(
-        request=Input,
+        request=SignOutInput,
         parameters=[OpenApiParameter("everywhere", bool, description="1: end every sign-in (GlobalSignOut)")],
         responses={200: None},
         description="Revoke a refresh token and the access tokens issued from it (RevokeToken), or with "
         "?everywhere=1 and a Bearer token end every sign-in of the person (GlobalSignOut).",
     )
     def post(self, request):
-        data = self.Input(data=request.data)
+        data = self.SignOutInput(data=request.data)
         data.is_valid(raise_exception=True)
         if request.query_params.get("everywhere") in ("1", "true"):
             if request.user is None:
@@ -243,7 +241,7 @@ class SignOutApi(APIView):
         return Response({"signed_out": "this_sign_in"})
 
 
-class _CodeInput(serializers.Serializer):
+class MfaCodeInput(serializers.Serializer):
     code = serializers.RegexField(
         r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6 digits the app shows."}
     )
@@ -261,9 +259,9 @@ class MfaApi(APIView):
         enabled = accounts.account_mfa_enabled(access_token=request_access_token(request))
         return Response({"enabled": enabled, "pool": accounts.pool_settings().mfa})
 
-    @extend_schema(request=_CodeInput, responses={200: None}, description="Finish setting up with a code.")
+    @extend_schema(request=MfaCodeInput, responses={200: None}, description="Finish setting up with a code.")
     def post(self, request):
-        data = _CodeInput(data=request.data)
+        data = MfaCodeInput(data=request.data)
         data.is_valid(raise_exception=True)
         accounts.account_mfa_setup_verify(
             access_token=request_access_token(request),
