@@ -154,6 +154,11 @@ def _patch() -> None:
         backend = self._get_region_agnostic_backend()._find_backend_for_clientid(client_id)
         _, user = _pool_and_user(backend, client_id, username)
         if user and user.enabled:
+            if not _email(user):
+                raise InvalidParameterException(
+                    "Cannot reset password for the user as there is no registered/verified email"
+                    " or phone_number"
+                )
             _send_code(user, "reset", RESET_CODE_SECONDS)
             return ActionResult({"CodeDeliveryDetails": _delivery(user)})
         return ActionResult(

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         call_command("create_tables")
         username = os.environ.get("DEMO_USERNAME", "demo")
         password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
-        call_command("create_user", username, password=password)
+        call_command("create_user", username, password=password, email=f"{username}@example.com")
         print(
             "\n"
             f"  imageedit is running at   http://127.0.0.1:{args.port}/\n"

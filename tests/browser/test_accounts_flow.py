@@ -73,6 +73,11 @@ def test_forgot_reset_signed_in_with_the_new_password(local_stack, live_server, 
 
     base = live_server.url
     username, _ = make_user("forgetful")
+    _client("cognito-idp", settings.AWS_ENDPOINT_URL).admin_update_user_attributes(
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
+    )
     sign_in(page, base, username, "Not-my-password-1")
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Username").fill(username)
