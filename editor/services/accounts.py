@@ -120,24 +120,42 @@ def account_sign_in(*, username: str, password: str, address: str) -> dict:
             return {"challenge": step.challenge, "session": step.session, "username": step.username}
 
 
+# What a stale or foreign challenge session answers; the MFA step tells a wrong code apart.
+_CHALLENGE_ERRORS = {
+    "NotAuthorizedException": _CHALLENGE_EXPIRED,
+    "ExpiredCodeException": _CHALLENGE_EXPIRED,
+    "CodeMismatchException": _CHALLENGE_EXPIRED,
+    "ResourceNotFoundException": _CHALLENGE_EXPIRED,
+    "UserNotFoundException": _CHALLENGE_EXPIRED,
+}
+
+
+def _challenge_answer(
+    *, challenge: str, username: str, session: str, answer: dict, address: str, errors: dict
+) -> dict:
+    """RespondToAuthChallenge for one step of a sign-in, counted against the failure limit."""
+    with failures_limited(username=username, address=address):
+        return _call(
+            "respond_to_auth_challenge",
+            errors=errors,
+            ClientId=settings.COGNITO_APP_CLIENT_ID,
+            ChallengeName=challenge,
+            Session=session,
+            ChallengeResponses={"USERNAME": username, **answer},
+        )
+
+
 def account_new_password(*, username: str, session: str, new_password: str, address: str) -> dict:
     """Answer NEW_PASSWORD_REQUIRED (first sign-in with a temporary password): tokens."""
     password_check(new_password)
-    with failures_limited(username=username, address=address):
-        response = _call(
-            "respond_to_auth_challenge",
-            errors={
-                "NotAuthorizedException": _CHALLENGE_EXPIRED,
-                "ExpiredCodeException": _CHALLENGE_EXPIRED,
-                "CodeMismatchException": _CHALLENGE_EXPIRED,
-                "ResourceNotFoundException": _CHALLENGE_EXPIRED,
-                "UserNotFoundException": _CHALLENGE_EXPIRED,
-            },
-            ClientId=settings.COGNITO_APP_CLIENT_ID,
-            ChallengeName="NEW_PASSWORD_REQUIRED",
-            Session=session,
-            ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
-        )
+    response = _challenge_answer(
+        challenge="NEW_PASSWORD_REQUIRED",
+        username=username,
+        session=session,
+        answer={"NEW_PASSWORD": new_password},
+        address=address,
+        errors=_CHALLENGE_ERRORS,
+    )
     if "AuthenticationResult" not in response:
         raise ServiceError(
             "challenge_unsupported",
@@ -150,21 +168,14 @@ def account_new_password(*, username: str, session: str, new_password: str, addr
 
 def account_mfa_answer(*, username: str, session: str, code: str, address: str) -> dict:
     """Answer SOFTWARE_TOKEN_MFA with the 6-digit code from the person's authenticator app: tokens."""
-    with failures_limited(username=username, address=address):
-        response = _call(
-            "respond_to_auth_challenge",
-            errors={
-                "CodeMismatchException": _INVALID_MFA_CODE,
-                "NotAuthorizedException": _CHALLENGE_EXPIRED,
-                "ExpiredCodeException": _CHALLENGE_EXPIRED,
-                "ResourceNotFoundException": _CHALLENGE_EXPIRED,
-                "UserNotFoundException": _CHALLENGE_EXPIRED,
-            },
-            ClientId=settings.COGNITO_APP_CLIENT_ID,
-            ChallengeName="SOFTWARE_TOKEN_MFA",
-            Session=session,
-            ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": code},
-        )
+    response = _challenge_answer(
+        challenge="SOFTWARE_TOKEN_MFA",
+        username=username,
+        session=session,
+        answer={"SOFTWARE_TOKEN_MFA_CODE": code},
+        address=address,
+        errors={**_CHALLENGE_ERRORS, "CodeMismatchException": _INVALID_MFA_CODE},
+    )
     return _tokens(response["AuthenticationResult"])
 
 

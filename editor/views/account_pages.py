@@ -110,50 +110,52 @@ def signin(request):
 @require_http_methods(["GET", "POST"])
 def new_password(request):
     """First sign-in with a temporary password: choose your own (Cognito's NEW_PASSWORD_REQUIRED)."""
-    challenge = request.session.get(_CHALLENGE_KEY)
-    if not challenge or challenge["challenge"] != "NEW_PASSWORD_REQUIRED":
-        return redirect("pages:signin")
-    error = None
-    if request.method == "POST":
-        password = _password(request, "new_password")
-        error = _missing(password)
-        if error is None:
-            try:
-                tokens = accounts.account_new_password(
-                    username=challenge["username"],
-                    session=challenge["session"],
-                    new_password=password,
-                    address=client_address(request),
-                )
-            except ServiceError as exc:
-                error = exc
-                if exc.code == "challenge_expired":
-                    request.session.pop(_CHALLENGE_KEY, None)
-            else:
-                request.session.pop(_CHALLENGE_KEY, None)
-                return _signed_in(request, tokens, challenge["next"])
-    return _page(request, "editor/account_new_password.html", {"username": challenge["username"]}, error)
+    password = _password(request, "new_password") if request.method == "POST" else ""
+    return _challenge_step(
+        request,
+        challenge_name="NEW_PASSWORD_REQUIRED",
+        template="editor/account_new_password.html",
+        missing=_missing(password),
+        respond=lambda challenge, address: accounts.account_new_password(
+            username=challenge["username"],
+            session=challenge["session"],
+            new_password=password,
+            address=address,
+        ),
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signin_code(request):
     """The second step of a sign-in with a second factor: the code from the authenticator app."""
+    code = _field(request, "code", 16).replace(" ", "") if request.method == "POST" else ""
+    return _challenge_step(
+        request,
+        challenge_name="SOFTWARE_TOKEN_MFA",
+        template="editor/account_signin_code.html",
+        missing=_missing(code, message="Enter the 6-digit code from your authenticator app."),
+        respond=lambda challenge, address: accounts.account_mfa_answer(
+            username=challenge["username"], session=challenge["session"], code=code, address=address
+        ),
+    )
+
+
+def _challenge_step(request, *, challenge_name: str, template: str, missing, respond):
+    """One step of a sign-in that Cognito asked for: its page, then its answer; signed in when it passes.
+
+    `missing` is the error for an empty form field (or None); `respond(challenge, address)` answers the
+    challenge with what the person typed and returns the tokens.
+    """
     challenge = request.session.get(_CHALLENGE_KEY)
-    if not challenge or challenge["challenge"] != "SOFTWARE_TOKEN_MFA":
+    if not challenge or challenge["challenge"] != challenge_name:
         return redirect("pages:signin")
     error = None
     if request.method == "POST":
-        code = _field(request, "code", 16).replace(" ", "")
-        error = _missing(code, message="Enter the 6-digit code from your authenticator app.")
+        error = missing
         if error is None:
             try:
-                tokens = accounts.account_mfa_answer(
-                    username=challenge["username"],
-                    session=challenge["session"],
-                    code=code,
-                    address=client_address(request),
-                )
+                tokens = respond(challenge, client_address(request))
             except ServiceError as exc:
                 error = exc
                 if exc.code == "challenge_expired":
@@ -161,7 +163,7 @@ def signin_code(request):
             else:
                 request.session.pop(_CHALLENGE_KEY, None)
                 return _signed_in(request, tokens, challenge["next"])
-    return _page(request, "editor/account_signin_code.html", {"username": challenge["username"]}, error)
+    return _page(request, template, {"username": challenge["username"]}, error)
 
 
 def _self_sign_up_required() -> None:
