@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 
 from devstack.persistence import SerialisedMoto, StateStore
+from devstack.signing import SigningSetup, kms_digest_signing_install, signing_provision
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class LocalStack:
         self._moto_app: SerialisedMoto | None = None
         self._moto_thread: threading.Thread | None = None
         self._bedrock = None
+        self.signing: SigningSetup | None = None
 
     def start(self) -> LocalStack:
         from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -72,6 +74,7 @@ class LocalStack:
 
         from devstack.bedrock_server import BedrockServer
 
+        kms_digest_signing_install()
         app = DomainDispatcherApplication(create_backend_app)
         Client(app).post(f"/moto-api/seed?a={MOTO_SEED}")
         store = None
@@ -90,6 +93,7 @@ class LocalStack:
         self.moto_url = f"http://{host}:{port}"
         os.environ.update(CREDENTIALS)
         self.provisioned = provision(self.moto_url, self.names)
+        self.signing = signing_provision(_client("kms", self.moto_url), self.state_dir)
         self._bedrock = BedrockServer(port=self.bedrock_port)
         self._bedrock.start()
         self.bedrock_url = self._bedrock.url
@@ -125,6 +129,10 @@ class LocalStack:
             # Tokens carry AWS's issuer string; moto serves the keys itself.
             "COGNITO_ISSUER": f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
             "COGNITO_JWKS_URL": f"{self.moto_url}/{pool_id}/.well-known/jwks.json",
+            # Content Credentials: the production KMS signer, with a development certificate chain.
+            "C2PA_KMS_KEY_ID": self.signing.key_id,
+            "C2PA_CERT_CHAIN": self.signing.cert_chain,
+            "C2PA_DEVELOPMENT": "true",
         }
 
     def __enter__(self) -> LocalStack:
@@ -196,6 +204,9 @@ _SETTINGS_FROM_ENVIRONMENT = {
     "COGNITO_APP_CLIENT_ID": "COGNITO_APP_CLIENT_ID",
     "COGNITO_ISSUER": "COGNITO_ISSUER",
     "COGNITO_JWKS_URL": "COGNITO_JWKS_URL",
+    "C2PA_KMS_KEY_ID": "C2PA_KMS_KEY_ID",
+    "C2PA_CERT_CHAIN": "C2PA_CERT_CHAIN",
+    "C2PA_DEVELOPMENT": "C2PA_DEVELOPMENT",
 }
 
 

@@ -22,6 +22,7 @@ from editor.presenters import edit_present
 from editor.selectors import edit_get_owned, edits_list
 from editor.services.bedrock.catalog import engine_label
 from editor.services.bedrock.tasks import ASPECT_RATIOS, TASK_RULES
+from editor.services.credentials.reading import edit_credentials_read
 from editor.services.edits.deletion import edit_delete
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
@@ -211,6 +212,7 @@ def edit_detail(request, user, edit_id: str):
                 (name.replace("_", " ").capitalize(), value)
                 for name, value in sorted(edit["parameters"].items())
             ],
+            "credentials": edit_credentials_read(edit=item),
         },
     )
 

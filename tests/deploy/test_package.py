@@ -160,3 +160,15 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
     assert "Could not load remote settings" not in result.stdout + result.stderr  # no S3 read was tried
     with zipfile.ZipFile(built_package) as archive:
         assert "editor/services/edits/__pycache__/running.cpython-312.pyc" in archive.namelist()
+
+
+def test_the_content_credentials_layer_holds_the_bindings_and_the_function_does_not(built_package):
+    layer = built_package.with_name("imageedit-c2pa-layer.zip")
+    with zipfile.ZipFile(layer) as archive:
+        names = archive.namelist()
+    assert "python/c2pa/libs/libc2pa_c.so" in names and "python/c2pa/c2pa.py" in names
+    assert not [name for name in names if name.endswith((".rlib", ".d"))]  # never loaded, 31 MB
+    assert not [name for name in names if name.startswith(("python/requests/", "python/cryptography/"))]
+    assert layer.stat().st_size <= package.LAYER_SIZE_BUDGET_MB * 1_000_000
+    with zipfile.ZipFile(built_package) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("c2pa/")]
