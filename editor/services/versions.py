@@ -25,6 +25,10 @@ def version_fields(*, user: CognitoUser, edit_id: str, parent_id: str | None) ->
     if parent_id:
         parent = edit_get_owned(user=user, edit_id=parent_id)
         root_id = parent.root_id or parent.id
+        if not parent.tree_key:
+            # An edit from before the tree existed becomes the root of the tree its continuation starts.
+            key = tree_key(user.sub, root_id)
+            parent.update(actions=[ImageEdit.root_id.set(root_id), ImageEdit.tree_key.set(key)])
     return {"root_id": root_id, "tree_key": tree_key(user.sub, root_id)}
 
 

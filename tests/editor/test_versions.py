@@ -115,3 +115,14 @@ def test_deleting_a_version_with_its_branch_deletes_every_later_version(api, two
     for edit_id in ids.values():
         assert api.get(f"/api/v1/edits/{edit_id}").status_code == 404
     assert "3 later version(s)" in client.get("/history").content.decode()
+
+
+def test_an_edit_from_before_the_tree_becomes_the_root_of_its_continuations(api):
+    old = done(post_edit(api, "erase", image=photo_png(), mask=mask_png()))
+    # As an item written before the tree existed: no root, no tree key.
+    ImageEdit(id=old).update(actions=[ImageEdit.root_id.remove(), ImageEdit.tree_key.remove()])
+    assert [node["id"] for node in api.get(f"/api/v1/edits/{old}/versions").json()["nodes"]] == [old]
+    new = done(post_edit(api, "erase", parent_id=old, mask=mask_png(box=(10, 10, 30, 30))))
+    body = api.get(f"/api/v1/edits/{new}/versions").json()
+    assert body["root_id"] == old
+    assert {node["id"]: node["parent_id"] for node in body["nodes"]} == {old: None, new: old}
