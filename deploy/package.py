@@ -43,7 +43,9 @@ FORBIDDEN_PREFIXES = (
     ".venv",
     ".devstack/",
     ".git/",
+    "c2pa/",  # in the layer (layer_build), not in the function
 )
+LAYER_SIZE_BUDGET_MB = 10
 
 
 def _zappa_version() -> str:
@@ -89,6 +91,44 @@ def build_site_packages(venv: Path) -> Path:
     # Zappa's handler needs zappa itself (its runtime imports are pinned in requirements.txt), not its CLI.
     pip_install_for_lambda(site, "--no-deps", f"zappa=={_zappa_version()}")
     return site
+
+
+def layer_build(output: Path) -> dict:
+    """The Content Credentials layer: c2pa-python under python/ (where Lambda puts layers on sys.path).
+
+    Kept out of the function so the function stays in its budget and `zappa update` does not upload
+    the same 9 MB again each time; a new layer version is needed only when requirements-layer.txt changes.
+    """
+    with tempfile.TemporaryDirectory(prefix="imageedit-layer-") as tree:
+        site = Path(tree) / "python"
+        # Without its dependencies: cryptography is in the function already, and requests and toml serve
+        # only c2pa's build script, which nothing imports at run time.
+        pip_install_for_lambda(site, "--no-deps", "-r", str(ROOT / "requirements-layer.txt"))
+        # The wheel carries the Rust static library and its dep-file (31 MB) beside the shared library it
+        # loads: only the .so is needed at run time.
+        for leftover in (*site.glob("c2pa/libs/*.rlib"), *site.glob("c2pa/libs/*.d")):
+            leftover.unlink()
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(Path(tree).rglob("*")):
+                if file.is_file() and "__pycache__" not in file.parts:
+                    archive.write(file, file.relative_to(tree).as_posix())
+    bytecode_add(output)  # /opt is read-only too: without .pyc each cold start compiles c2pa.py (171 KB)
+    with zipfile.ZipFile(output) as archive:
+        names = archive.namelist()
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if "python/c2pa/libs/libc2pa_c.so" not in names:
+        raise SystemExit("the layer lacks c2pa's shared library")
+    figures = {
+        "path": str(output),
+        "zipped_mb": round(output.stat().st_size / 1e6, 2),
+        "unzipped_mb": round(unpacked / 1e6, 2),
+        "budget_mb": LAYER_SIZE_BUDGET_MB,
+    }
+    if figures["zipped_mb"] > LAYER_SIZE_BUDGET_MB:
+        raise SystemExit(
+            f"the layer is {figures['zipped_mb']} MB zipped; the budget is {LAYER_SIZE_BUDGET_MB} MB"
+        )
+    return figures
 
 
 def zappa_package(stage: str, venv: Path, output: Path) -> None:
@@ -225,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage", nargs="?", default="production")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--layer-output", type=Path, default=None)
     args = parser.parse_args(argv)
     venv = BUILD / "lambda-venv"
     output = args.output or ROOT / "dist" / f"imageedit-{args.stage}.zip"
@@ -233,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     zappa_package(args.stage, venv, output)
     bytecode_add(output)
     print(json.dumps(package_check(output)))
+    layer = args.layer_output or output.with_name("imageedit-c2pa-layer.zip")
+    print(json.dumps(layer_build(layer)))
     return 0
 
 

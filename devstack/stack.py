@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 
 from devstack.persistence import SerialisedMoto, StateStore
+from devstack.signing import SigningSetup, kms_digest_signing_install, signing_provision
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class LocalStack:
         self._moto_app: SerialisedMoto | None = None
         self._moto_thread: threading.Thread | None = None
         self._bedrock = None
+        self.signing: SigningSetup | None = None
         self._outbox_tmp: Path | None = None
         self.outbox = None
 
@@ -85,6 +87,7 @@ class LocalStack:
         from devstack import cognito_standin
         from devstack.bedrock_server import BedrockServer
 
+        kms_digest_signing_install()
         app = DomainDispatcherApplication(create_backend_app)
         Client(app).post(f"/moto-api/seed?a={MOTO_SEED}")
         store = None
@@ -105,6 +108,7 @@ class LocalStack:
         # After the replay: replayed codes were accepted by plain moto and must not be mailed again.
         self.outbox = cognito_standin.install(outbox_dir=self.outbox_dir)
         self.provisioned = provision(self.moto_url, self.names)
+        self.signing = signing_provision(_client("kms", self.moto_url), self.state_dir)
         self._bedrock = BedrockServer(port=self.bedrock_port)
         self._bedrock.start()
         self.bedrock_url = self._bedrock.url
@@ -140,6 +144,10 @@ class LocalStack:
             # Tokens carry AWS's issuer string; moto serves the keys itself.
             "COGNITO_ISSUER": f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
             "COGNITO_JWKS_URL": f"{self.moto_url}/{pool_id}/.well-known/jwks.json",
+            # Content Credentials: the production KMS signer, with a development certificate chain.
+            "C2PA_KMS_KEY_ID": self.signing.key_id,
+            "C2PA_CERT_CHAIN": self.signing.cert_chain,
+            "C2PA_DEVELOPMENT": "true",
         }
 
     def __enter__(self) -> LocalStack:
@@ -218,6 +226,9 @@ _SETTINGS_FROM_ENVIRONMENT = {
     "COGNITO_APP_CLIENT_ID": "COGNITO_APP_CLIENT_ID",
     "COGNITO_ISSUER": "COGNITO_ISSUER",
     "COGNITO_JWKS_URL": "COGNITO_JWKS_URL",
+    "C2PA_KMS_KEY_ID": "C2PA_KMS_KEY_ID",
+    "C2PA_CERT_CHAIN": "C2PA_CERT_CHAIN",
+    "C2PA_DEVELOPMENT": "C2PA_DEVELOPMENT",
 }
 
 

@@ -65,6 +65,18 @@ class ActiveEditsIndex(GlobalSecondaryIndex):
 ACTIVE_MARK = "ACTIVE"
 
 
+class VersionTreeIndex(GlobalSecondaryIndex):
+    """One photo's versions, newest first: query by tree_key (<user sub>#<root edit id>)."""
+
+    class Meta:
+        index_name = "tree_key-request_timestamp-index"
+        projection = AllProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    tree_key = UnicodeAttribute(hash_key=True)
+    request_timestamp = UnicodeAttribute(range_key=True)
+
+
 class JSONAttribute(UnicodeAttribute):
     """A small dict stored as a JSON string: far cheaper to read than a DynamoDB map in PynamoDB."""
 
@@ -85,6 +97,8 @@ class OutputImage:
     height: int
     size_bytes: int | None = None
     seed: int | None = None
+    # Content Credentials: "signed", "development" (signed with the local stack's certificate), "unsigned".
+    credentials: str | None = None
 
 
 class OutputImagesAttribute(UnicodeAttribute):
@@ -137,9 +151,13 @@ class ImageEdit(Model):
     estimated_cost_usd = NumberAttribute(null=True)
     # ACTIVE_MARK while PENDING or RUNNING, removed at the terminal state (see ActiveEditsIndex).
     active = UnicodeAttribute(null=True)
+    # The version tree: the first edit of the photo (itself for a first edit), and <user>#<root> to query.
+    root_id = UnicodeAttribute(null=True)
+    tree_key = UnicodeAttribute(null=True)
 
     by_user = UserHistoryIndex()
     active_edits = ActiveEditsIndex()
+    by_tree = VersionTreeIndex()
 
 
 class IdempotencyRecord(Model):
@@ -224,6 +242,7 @@ def tables_create(*, wait: bool = True) -> list[str]:
     created = []
     for model in (ImageEdit, WebSession):
         if model.exists():
+            indexes_add_missing(model)
             continue
         model.create_table(wait=wait)
         client = model._get_connection().connection.client
@@ -238,3 +257,32 @@ def tables_create(*, wait: bool = True) -> list[str]:
         )
         created.append(model.Meta.table_name)
     return created
+
+
+def indexes_add_missing(model) -> list[str]:
+    """Add the model's global indexes that an existing table lacks (local state from an older version);
+    in AWS the stack adds them, and this finds none missing."""
+    client = model._get_connection().connection.client
+    table = client.describe_table(TableName=model.Meta.table_name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    schema = model._get_schema()
+    added = []
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in present:
+            continue
+        names = {key["AttributeName"] for key in index["key_schema"]}
+        client.update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=[a for a in schema["attribute_definitions"] if a["AttributeName"] in names],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index["index_name"],
+                        "KeySchema": index["key_schema"],
+                        "Projection": index["projection"],
+                    }
+                }
+            ],
+        )
+        added.append(index["index_name"])
+    return added

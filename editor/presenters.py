@@ -28,6 +28,7 @@ def edit_present(edit: ImageEdit, *, for_list: bool = False) -> dict:
                 "height": int(output.height),
                 "content_type": output.content_type,
                 "seed": _int(output.seed),
+                "content_credentials": output.credentials,
             }
         )
     parameters = dict(edit.parameters or {})

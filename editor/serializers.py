@@ -113,6 +113,13 @@ class EditImageOutput(serializers.Serializer):
     height = serializers.IntegerField()
     content_type = serializers.CharField()
     seed = serializers.IntegerField(allow_null=True)
+    content_credentials = serializers.ChoiceField(
+        choices=["signed", "development", "unsigned"],
+        allow_null=True,
+        help_text="The image's C2PA manifest: signed, development (signed with the local stack's "
+        "certificate) or unsigned (signing failed and C2PA_ON_SIGNING_FAILURE=unsigned); null on older "
+        "results.",
+    )
 
 
 class EditOutput(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import accounts, auth, edits
+from editor.views import accounts, auth, edits, versions
 
 app_name = "api"
 
@@ -23,5 +23,6 @@ urlpatterns = [
     path("me", auth.MeApi.as_view(), name="me"),
     path("edits", edits.EditCollectionApi.as_view(), name="edits"),
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(), name="edit-detail"),
+    path("edits/<str:edit_id>/versions", versions.VersionsApi.as_view(), name="edit-versions"),
     path("models", edits.ModelsApi.as_view(), name="models"),
 ]

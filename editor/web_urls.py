@@ -7,7 +7,7 @@ Cognito tokens stay in the server-side session and never reach the browser's Jav
 from django.urls import path
 
 from editor.authentication import CognitoSessionAuthentication
-from editor.views import auth, edits
+from editor.views import auth, edits, versions
 
 app_name = "web"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("me", auth.MeApi.as_view(**SESSION_ONLY), name="me"),
     path("edits", edits.EditCollectionApi.as_view(**SESSION_ONLY), name="edits"),
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(**SESSION_ONLY), name="edit-detail"),
+    path("edits/<str:edit_id>/versions", versions.VersionsApi.as_view(**SESSION_ONLY), name="edit-versions"),
     path("models", edits.ModelsApi.as_view(**SESSION_ONLY), name="models"),
 ]
 

@@ -158,6 +158,21 @@ MAX_REQUEST_UPLOAD_BYTES = env.int("MAX_REQUEST_UPLOAD_BYTES", default=4_400_000
 # Stability's limit for edit inputs; Pillow's decompression-bomb check fires above it.
 MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=9_437_184)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# Content Credentials (C2PA) on every result: signed by this KMS key (ECC_NIST_P256, SIGN_VERIFY) with this
+# PEM certificate chain (the signer's certificate first; keep it in remote_env). See the README.
+APP_VERSION = "0.1.0"
+C2PA_KMS_KEY_ID = env.str("C2PA_KMS_KEY_ID", default="")
+C2PA_CERT_CHAIN = env.str("C2PA_CERT_CHAIN", default="")
+C2PA_TSA_URL = env.str("C2PA_TSA_URL", default="")
+# "fail" (the safe default: nothing leaves unmarked) or "unsigned" (kept, and marked "not signed").
+C2PA_ON_SIGNING_FAILURE = env.str("C2PA_ON_SIGNING_FAILURE", default="fail")
+if C2PA_ON_SIGNING_FAILURE not in ("fail", "unsigned"):
+    raise ImproperlyConfigured("C2PA_ON_SIGNING_FAILURE must be 'fail' or 'unsigned'.")
+# A manifest is public wherever the image goes: prompts stay out of it unless this says otherwise.
+C2PA_INCLUDE_PROMPT = env.bool("C2PA_INCLUDE_PROMPT", default=False)
+# Set by the local stack: its certificate is a development one, and results say so.
+C2PA_DEVELOPMENT = env.bool("C2PA_DEVELOPMENT", default=False)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # --- API -------------------------------------------------------------------------------------------

@@ -21,10 +21,12 @@ from editor.presenters import edit_present
 from editor.selectors import edit_get_owned, edits_list
 from editor.services.bedrock.catalog import engine_label
 from editor.services.bedrock.tasks import ASPECT_RATIOS, TASK_RULES
-from editor.services.edits.deletion import edit_delete
+from editor.services.credentials.reading import edit_credentials_read
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
+from editor.services.versions import DELETE_BRANCH, KEEP_CHILDREN, version_delete
 from editor.services.web_sessions import session_sign_out, session_user
+from editor.views.versions import detail_versions, history_group, version_delete_message
 
 HISTORY_PAGE_SIZE = 20
 _FLASH_KEY = "flash"
@@ -145,6 +147,7 @@ def history(request, user):
             return _service_error_page(request, exc)
         error, items, next_cursor = exc.message, [], None
     edits = [_history_card(edit_expire_if_stale(item)) for item in items]
+    edits = history_group(user=user, items=items, cards=edits)
     return render(
         request,
         "editor/history.html",
@@ -177,6 +180,8 @@ def edit_detail(request, user, edit_id: str):
                 (name.replace("_", " ").capitalize(), value)
                 for name, value in sorted(edit["parameters"].items())
             ],
+            "credentials": edit_credentials_read(edit=item),
+            **detail_versions(user=user, edit=item),
         },
     )
 
@@ -184,9 +189,10 @@ def edit_detail(request, user, edit_id: str):
 @require_POST
 @signin_required
 def edit_delete_page(request, user, edit_id: str):
+    children = KEEP_CHILDREN if request.POST.get("children") == KEEP_CHILDREN else DELETE_BRANCH
     try:
-        edit_delete(user=user, edit_id=edit_id)
+        deleted = version_delete(user=user, edit_id=edit_id, children=children)
     except ServiceError as exc:
         return _service_error_page(request, exc)
-    _flash(request, f"Edit {edit_id[:8]} was deleted, with its images.")
+    _flash(request, version_delete_message(edit_id, deleted, children))
     return redirect("pages:history")

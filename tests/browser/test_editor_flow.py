@@ -135,17 +135,19 @@ def test_sign_in_paint_inpaint_continue_history_detail_sign_out(
     expect(page.locator("#params")).to_contain_text(f"Continued from{first_id[:8]}")
     assert ImageEdit.get(second_id, consistent_read=True).parent_id == first_id
 
-    # History lists both, newest first; the detail page shows the table's metadata.
+    # History shows one card per photo (both edits are versions of it), the newest version on it; its
+    # detail page shows the tree, and the first version's page shows the table's metadata.
     page.get_by_role("link", name="History").click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     cards = page.locator(".history-link")
-    expect(cards).to_have_count(2)
+    expect(cards).to_have_count(1)
     expect(cards.first).to_have_attribute("href", f"/edits/{second_id}")
-    expect(cards.nth(1)).to_contain_text("a smooth evening sky")
-    expect(cards.nth(1)).to_contain_text("Done")
+    expect(cards.first).to_contain_text("2 versions")
+    expect(cards.first).to_contain_text("Done")
     page.screenshot(path=str(artifacts / "history.png"), full_page=True)
 
-    cards.nth(1).click()
+    cards.first.click()
+    page.locator(f'[data-version="{first_id}"] .version-link').click()
     expect(page).to_have_url(f"{base}/edits/{first_id}")
     meta = page.locator("table.meta")
     expect(meta).to_contain_text(first_id)
@@ -171,7 +173,7 @@ def test_sign_in_paint_inpaint_continue_history_detail_sign_out(
     wait_for_result(page, not_edit=second_id)
     page.screenshot(path=str(artifacts / "result-phone.png"))
     page.get_by_role("link", name="History").click()
-    expect(page.locator(".history-link")).to_have_count(3)
+    expect(page.locator(".history-link")).to_have_count(2)  # a second photo
     page.screenshot(path=str(artifacts / "history-phone.png"), full_page=True)
 
     # Sign out ends the session: the next page asks to sign in again.

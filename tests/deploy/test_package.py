@@ -98,6 +98,10 @@ pem = key.private_bytes(encoding, formats.PKCS8, serialization.NoEncryption())
 public = key.public_key().public_bytes(encoding, serialization.PublicFormat.SubjectPublicKeyInfo)
 token = jwt.encode({"sub": "x", "exp": time.time() + 60}, pem.decode(), algorithm="RS256")
 assert jwt.decode(token, public.decode(), algorithms=["RS256"])["sub"] == "x"
+# The Content Credentials layer, where Lambda puts it on sys.path: its shared library loads here.
+sys.path.insert(0, sys.argv[3])
+import c2pa
+print(json.dumps({"c2pa": c2pa.sdk_version()}))
 import zappa_settings
 host = zappa_settings.ENVIRONMENT_VARIABLES["DJANGO_ALLOWED_HOSTS"].split(",")[0].lstrip(".")
 from handler import lambda_handler
@@ -127,6 +131,8 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
     if python is None:
         pytest.skip("no python3.12 on this machine (pyenv 3.12.1 expected)")
     tree, runtime = package.extract_for_local_run(built_package, tmp_path / "task"), tmp_path / "runtime"
+    with zipfile.ZipFile(built_package.with_name("imageedit-c2pa-layer.zip")) as layer:
+        layer.extractall(tmp_path / "opt")
     boto3 = next(
         line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("boto3==")
     )
@@ -147,7 +153,7 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
         **SETTINGS["production"]["aws_environment_variables"],
     }
     result = subprocess.run(
-        [python, "-c", SMOKE, str(tree), str(runtime)],
+        [python, "-c", SMOKE, str(tree), str(runtime), str(tmp_path / "opt" / "python")],
         cwd=tree,
         env=environment,
         capture_output=True,
@@ -158,5 +164,18 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["status"] == 200 and json.loads(outcome["body"]) == {"status": "ok"}
     assert "Could not load remote settings" not in result.stdout + result.stderr  # no S3 read was tried
+    assert '{"c2pa": ' in result.stdout  # the layer's bindings load on Lambda's Python
     with zipfile.ZipFile(built_package) as archive:
         assert "editor/services/edits/__pycache__/running.cpython-312.pyc" in archive.namelist()
+
+
+def test_the_content_credentials_layer_holds_the_bindings_and_the_function_does_not(built_package):
+    layer = built_package.with_name("imageedit-c2pa-layer.zip")
+    with zipfile.ZipFile(layer) as archive:
+        names = archive.namelist()
+    assert "python/c2pa/libs/libc2pa_c.so" in names and "python/c2pa/c2pa.py" in names
+    assert not [name for name in names if name.endswith((".rlib", ".d"))]  # never loaded, 31 MB
+    assert not [name for name in names if name.startswith(("python/requests/", "python/cryptography/"))]
+    assert layer.stat().st_size <= package.LAYER_SIZE_BUDGET_MB * 1_000_000
+    with zipfile.ZipFile(built_package) as archive:
+        assert not [name for name in archive.namelist() if name.startswith("c2pa/")]

@@ -58,12 +58,13 @@ class RunningStack:
         return "".join(self.lines)
 
     def wait_ready(self, limit: float = 90) -> RunningStack:
-        """Wait for /healthz (a guard against hanging, not a measurement)."""
+        """Wait for /healthz (a guard against hanging, not a measurement: the first answer waits for the
+        gateway's workers to start, which took over 2 s on a busy machine)."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the stack exited:\n{self.output[-3000:]}"
             try:
-                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.base}/healthz", timeout=20).status_code == 200:
                     return self
             except requests.RequestException:
                 pass  # not listening yet, or the gateway's workers are still starting

@@ -21,10 +21,17 @@ NO_VALUE = {"Ref": "AWS::NoValue"}
 
 # The contract with editor.models, written out so it is checked even when Django is not installed.
 EDITS_KEYS = {
-    "AttributeDefinitions": {("id", "S"), ("user_id", "S"), ("request_timestamp", "S"), ("active", "S")},
+    "AttributeDefinitions": {
+        ("id", "S"),
+        ("user_id", "S"),
+        ("request_timestamp", "S"),
+        ("active", "S"),
+        ("tree_key", "S"),
+    },
     "KeySchema": {("id", "HASH")},
     "GlobalSecondaryIndexes": {
         "user_id-request_timestamp-index": ({("user_id", "HASH"), ("request_timestamp", "RANGE")}, "ALL"),
+        "tree_key-request_timestamp-index": ({("tree_key", "HASH"), ("request_timestamp", "RANGE")}, "ALL"),
         "active-request_timestamp-index": ({("active", "HASH"), ("request_timestamp", "RANGE")}, "KEYS_ONLY"),
     },
 }
@@ -70,6 +77,7 @@ EXPECTED_LAMBDA_ACTIONS = {
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminGetUser",
+    "kms:Sign",
 }
 
 # (policy resource, statement Sid) pairs allowed to use "Resource": "*" because the action has no
@@ -393,6 +401,18 @@ def test_lambda_policy_resources_are_this_stacks(template: dict[str, Any]) -> No
     invoke = [r["Fn::Sub"] for r in _items(by_sid["ZappaAsyncSelfInvoke"]["Resource"])]
     assert all(r.startswith("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:") for r in invoke)
     assert all(":function:${LambdaFunctionName}" in r for r in invoke)
+
+
+def test_content_credentials_key_signs_es256_and_only_the_function_may_sign(template: dict[str, Any]) -> None:
+    key = template["Resources"]["ContentCredentialsKey"]
+    assert key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY"
+    assert key["DeletionPolicy"] == "Retain"  # earlier results' certificates name this key's public key
+    document = template["Resources"]["LambdaPolicy"]["Properties"]["PolicyDocument"]
+    [statement] = [s for s in _statements(document) if "kms:Sign" in _items(s["Action"])]
+    assert list(_items(statement["Action"])) == ["kms:Sign"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["ContentCredentialsKey", "Arn"]}
+    assert "ContentCredentialsKeyArn" in template["Outputs"]
 
 
 def test_bedrock_default_models_are_foundation_models_in_the_stack_region(template: dict[str, Any]) -> None:

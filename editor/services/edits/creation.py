@@ -23,6 +23,7 @@ from editor.services.edits.admission import (
 )
 from editor.services.edits.running import finish_failed
 from editor.services.images import image_load, mask_load
+from editor.services.versions import version_fields
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def _edit_record(
         input_content_type=source.content_type if source else None,
         input_width=source.width if source else None,
         input_height=source.height if source else None,
+        **version_fields(user=user, edit_id=edit_id, parent_id=parent_id),
     )
     if source:
         edit.image_reference = storage.object_key(

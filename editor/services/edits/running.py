@@ -25,6 +25,7 @@ from editor.services import storage
 from editor.services.bedrock.generation import ModelResult, model_run
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.tasks import EditSpec
+from editor.services.credentials.manifest import result_sign
 from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     log_context_bind(user_sub=edit.user_id, task=edit.task, model_id=edit.model_id)
     started = time.monotonic()
     try:
-        result = model_run(spec=spec_from_edit(edit, inputs or {}))
+        spec = spec_from_edit(edit, inputs or {})
+        result = result_sign(edit=edit, result=model_run(spec=spec), source=spec.image)
         outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
     except ServiceError as exc:
         finish_failed(edit, exc.code, exc.message, started=started)
@@ -125,6 +127,7 @@ def _output_store(edit: ImageEdit, index: int, image) -> OutputImage:
         height=image.height,
         size_bytes=len(image.data),
         seed=image.seed,
+        credentials=image.credentials,
     )
 
 

@@ -1,0 +1,93 @@
+"""Read a result's Content Credentials back from its stored bytes, for the detail page's panel."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from editor.errors import ServiceError
+from editor.models import ImageEdit
+from editor.services import storage
+
+logger = logging.getLogger(__name__)
+
+ACTION_WORDS = {"c2pa.created": "Created", "c2pa.edited": "Edited"}
+SOURCE_WORDS = {
+    "trainedAlgorithmicMedia": "made by an AI model",
+    "compositeWithTrainedAlgorithmicMedia": "an image combined with an AI model's pixels",
+}
+# No trust list is configured for reading, so "untrusted" says nothing about integrity: it is shown apart.
+_NOT_A_DEFECT = {"signingCredential.untrusted"}
+
+
+def _main_action(manifest: dict) -> dict:
+    for assertion in manifest.get("assertions", []):
+        if assertion.get("label", "").startswith("c2pa.actions"):
+            actions = assertion.get("data", {}).get("actions", [])
+            for action in actions:
+                if action.get("action") in ACTION_WORDS:
+                    return action
+    return {}
+
+
+def credentials_read(*, data: bytes, content_type: str) -> dict:
+    """What the image's manifest says and whether it verifies; `present` False when it has none."""
+    import c2pa
+
+    try:
+        with c2pa.Reader(content_type, io.BytesIO(data)) as reader:
+            store = json.loads(reader.json())
+            state = reader.get_validation_state()
+            results = reader.get_validation_results() or {}
+    except c2pa.C2paError as exc:
+        # No manifest at all, or one too damaged to parse: either way nothing verifies.
+        missing = "ManifestNotFound" in type(exc).__name__ or "not found" in str(exc).lower()
+        return {"present": not missing, "verified": False, "problems": [] if missing else [str(exc)]}
+    manifest = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    action = _main_action(manifest)
+    parameters = action.get("parameters", {})
+    source_type = (action.get("digitalSourceType") or "").rsplit("/", 1)[-1]
+    failures = results.get("activeManifest", {}).get("failure", [])
+    signature = manifest.get("signature_info", {})
+    ingredient = next(
+        (item for item in manifest.get("ingredients", []) if item.get("relationship") == "parentOf"), None
+    )
+    return {
+        "present": True,
+        "verified": state in ("Valid", "Trusted"),
+        "trusted": state == "Trusted",
+        "state": state,
+        "problems": [f["explanation"] for f in failures if f.get("code") not in _NOT_A_DEFECT],
+        "action": action.get("action"),
+        "action_label": ACTION_WORDS.get(action.get("action"), action.get("action") or "—"),
+        "digital_source_type": action.get("digitalSourceType"),
+        "source_label": SOURCE_WORDS.get(source_type, source_type or "—"),
+        "software": action.get("softwareAgent", {}),
+        "model": parameters.get("model"),
+        "task": parameters.get("task"),
+        "when": action.get("when"),
+        "signer": signature.get("common_name"),
+        "issuer": signature.get("issuer"),
+        "development": "development" in (signature.get("issuer") or ""),
+        "parent": None
+        if ingredient is None
+        else {
+            "title": ingredient.get("title"),
+            "manifest": ingredient.get("active_manifest"),
+            "has_credentials": bool(ingredient.get("active_manifest")),
+        },
+    }
+
+
+def edit_credentials_read(*, edit: ImageEdit) -> list[dict]:
+    """Each stored result's credentials, read from S3 (so what was stored is what is judged)."""
+    panels = []
+    for output in edit.outputs or []:
+        try:
+            data = storage.object_get(key=output.key)
+        except ServiceError:
+            panels.append({"present": False, "verified": False, "problems": ["The image could not be read."]})
+            continue
+        panels.append(credentials_read(data=data, content_type=output.content_type))
+    return panels
