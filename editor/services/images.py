@@ -71,7 +71,9 @@ def _open(data: bytes, role: str, *, decode: bool = True) -> tuple[Image.Image, 
         raise ServiceError(
             "unsupported_image_format", f"The {role} must be a PNG, JPEG or WebP image.", status=415
         )
-    Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+    # One process-wide backstop for every decoder (photos go up to MAX_PHOTO_PIXELS); the explicit check
+    # below is this path's own limit.
+    Image.MAX_IMAGE_PIXELS = settings.MAX_PHOTO_PIXELS
     try:
         # Pillow only warns past its pixel limit; a decompression bomb must be an error here.
         with warnings.catch_warnings():
