@@ -129,8 +129,9 @@ def _inpaint_window(pixels: np.ndarray, hard: np.ndarray, radius: int, flag: int
     return result
 
 
-def outpaint(pixels: np.ndarray, *, left: int, right: int, up: int, down: int,
-             creativity: float = 0.5) -> np.ndarray:
+def outpaint(
+    pixels: np.ndarray, *, left: int, right: int, up: int, down: int, creativity: float = 0.5
+) -> np.ndarray:
     """Extend the canvas by mirroring, then re-fill a band along each seam so it is not a hard mirror."""
     pixels = drop_alpha(pixels)
     canvas = _reflect_pad(pixels, up, down, left, right)
@@ -142,13 +143,13 @@ def outpaint(pixels: np.ndarray, *, left: int, right: int, up: int, down: int,
         return min(margin, max(4, round(margin * creativity / 2)))
 
     if left:
-        mask[:, left - band(left):left] = 255
+        mask[:, left - band(left) : left] = 255
     if right:
-        mask[:, width - right:width - right + band(right)] = 255
+        mask[:, width - right : width - right + band(right)] = 255
     if up:
-        mask[up - band(up):up, :] = 255
+        mask[up - band(up) : up, :] = 255
     if down:
-        mask[height - down:height - down + band(down), :] = 255
+        mask[height - down : height - down + band(down), :] = 255
     return inpaint(canvas, mask)
 
 
@@ -169,8 +170,9 @@ def remove_background(pixels: np.ndarray, *, seed: int) -> np.ndarray:
     pixels = drop_alpha(pixels)
     height, width = pixels.shape[:2]
     scale = min(1.0, GRABCUT_SIDE / max(height, width))
-    small = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        pixels, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
     small_height, small_width = small.shape[:2]
     inset_x, inset_y = max(1, round(small_width * 0.05)), max(1, round(small_height * 0.05))
     rect = (inset_x, inset_y, small_width - 2 * inset_x, small_height - 2 * inset_y)

@@ -155,6 +155,7 @@ def _check_value(value: Any, spec: Field, path: str) -> None:
 
 # --- Images ---
 
+
 @dataclass(frozen=True)
 class ImageRules:
     """Which encodings and sizes a model accepts for an input image."""
@@ -170,10 +171,17 @@ class ImageRules:
 
 STABILITY_IMAGE = ImageRules(("PNG", "JPEG", "WEBP"), min_side=64, max_aspect=2.5)
 STABILITY_MASK = ImageRules(("PNG", "JPEG", "WEBP"))
-FAST_UPSCALE_IMAGE = ImageRules(("PNG", "JPEG", "WEBP"), min_side=32, max_side=1536, min_pixels=1024,
-                                max_pixels=1_048_576, max_aspect=2.5)
-NOVA_IMAGE = ImageRules(("PNG", "JPEG"), min_side=320, max_side=4096, max_pixels=4_194_304, max_aspect=4.0,
-                        max_pixels_exclusive=True)
+FAST_UPSCALE_IMAGE = ImageRules(
+    ("PNG", "JPEG", "WEBP"), min_side=32, max_side=1536, min_pixels=1024, max_pixels=1_048_576, max_aspect=2.5
+)
+NOVA_IMAGE = ImageRules(
+    ("PNG", "JPEG"),
+    min_side=320,
+    max_side=4096,
+    max_pixels=4_194_304,
+    max_aspect=4.0,
+    max_pixels_exclusive=True,
+)
 TITAN_IMAGE = ImageRules(("PNG", "JPEG"), max_side=1408)
 _FORMAT_NAMES = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
 
@@ -205,8 +213,10 @@ def _check_size(size: tuple[int, int], rules: ImageRules, name: str) -> None:
     too_many = pixels >= rules.max_pixels if rules.max_pixels_exclusive else pixels > rules.max_pixels
     if pixels < rules.min_pixels or too_many:
         bound = "less than" if rules.max_pixels_exclusive else "at most"
-        raise invalid(f"{name}: total pixels must be at least {rules.min_pixels:,} and {bound} "
-                      f"{rules.max_pixels:,} (got {pixels:,})")
+        raise invalid(
+            f"{name}: total pixels must be at least {rules.min_pixels:,} and {bound} "
+            f"{rules.max_pixels:,} (got {pixels:,})"
+        )
     if rules.max_aspect is not None and max(width, height) / min(width, height) > rules.max_aspect:
         bound = f"{rules.max_aspect:g}"
         raise invalid(f"{name}: aspect ratio must be between 1:{bound} and {bound}:1 (got {width}x{height})")
@@ -233,9 +243,25 @@ def _b64(data: bytes) -> str:
 
 # --- Stability AI Image Services (flat bodies) ---
 
-STYLE_PRESETS = ("3d-model", "analog-film", "anime", "cinematic", "comic-book", "digital-art", "enhance",
-                 "fantasy-art", "isometric", "line-art", "low-poly", "modeling-compound", "neon-punk",
-                 "origami", "photographic", "pixel-art", "tile-texture")
+STYLE_PRESETS = (
+    "3d-model",
+    "analog-film",
+    "anime",
+    "cinematic",
+    "comic-book",
+    "digital-art",
+    "enhance",
+    "fantasy-art",
+    "isometric",
+    "line-art",
+    "low-poly",
+    "modeling-compound",
+    "neon-punk",
+    "origami",
+    "photographic",
+    "pixel-art",
+    "tile-texture",
+)
 ASPECT_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
 SEED_MAX = 4_294_967_294
 _PROMPT = Field("string", required=True, min_len=1, max_len=10_000)
@@ -247,31 +273,83 @@ _GROW_MASK = Field("integer", minimum=0, maximum=20)
 _STYLE = Field("string", choices=STYLE_PRESETS)
 _MARGIN = Field("integer", minimum=0, maximum=2000)
 
-INPAINT_KEYS = {"prompt": _PROMPT, "image": _IMAGE, "mask": Field("string"), "grow_mask": _GROW_MASK,
-                "negative_prompt": _OPTIONAL_PROMPT, "seed": _SEED, "output_format": _OUTPUT_FORMAT,
-                "style_preset": _STYLE}
-ERASE_KEYS = {"image": _IMAGE, "mask": Field("string"), "grow_mask": _GROW_MASK, "seed": _SEED,
-              "output_format": _OUTPUT_FORMAT}
-OUTPAINT_KEYS = {"image": _IMAGE, "left": _MARGIN, "right": _MARGIN, "up": _MARGIN, "down": _MARGIN,
-                 "prompt": _OPTIONAL_PROMPT, "creativity": Field("number", minimum=0.1, maximum=1.0),
-                 "seed": _SEED, "output_format": _OUTPUT_FORMAT, "style_preset": _STYLE}
+INPAINT_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "mask": Field("string"),
+    "grow_mask": _GROW_MASK,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+ERASE_KEYS = {
+    "image": _IMAGE,
+    "mask": Field("string"),
+    "grow_mask": _GROW_MASK,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+}
+OUTPAINT_KEYS = {
+    "image": _IMAGE,
+    "left": _MARGIN,
+    "right": _MARGIN,
+    "up": _MARGIN,
+    "down": _MARGIN,
+    "prompt": _OPTIONAL_PROMPT,
+    "creativity": Field("number", minimum=0.1, maximum=1.0),
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
 REMOVE_BACKGROUND_KEYS = {"image": _IMAGE, "output_format": Field("string", choices=("png", "webp"))}
-CONSERVATIVE_UPSCALE_KEYS = {"prompt": _PROMPT, "image": _IMAGE, "negative_prompt": _OPTIONAL_PROMPT,
-                             "seed": _SEED, "output_format": _OUTPUT_FORMAT,
-                             "creativity": Field("number", minimum=0.2, maximum=0.5)}
+CONSERVATIVE_UPSCALE_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "creativity": Field("number", minimum=0.2, maximum=0.5),
+}
 FAST_UPSCALE_KEYS = {"image": _IMAGE, "output_format": _OUTPUT_FORMAT}
-SEARCH_REPLACE_KEYS = {"prompt": _PROMPT, "image": _IMAGE, "search_prompt": _PROMPT,
-                       "negative_prompt": _OPTIONAL_PROMPT, "grow_mask": _GROW_MASK, "seed": _SEED,
-                       "output_format": _OUTPUT_FORMAT, "style_preset": _STYLE}
-SEARCH_RECOLOR_KEYS = {"prompt": _PROMPT, "image": _IMAGE, "select_prompt": _PROMPT,
-                       "negative_prompt": _OPTIONAL_PROMPT, "grow_mask": _GROW_MASK, "seed": _SEED,
-                       "output_format": _OUTPUT_FORMAT, "style_preset": _STYLE}
+SEARCH_REPLACE_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "search_prompt": _PROMPT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "grow_mask": _GROW_MASK,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+SEARCH_RECOLOR_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "select_prompt": _PROMPT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "grow_mask": _GROW_MASK,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
 _ASPECT_RATIO = Field("string", choices=ASPECT_RATIOS)
-CORE_KEYS = {"prompt": _PROMPT, "negative_prompt": _OPTIONAL_PROMPT, "aspect_ratio": _ASPECT_RATIO,
-             "seed": _SEED, "output_format": _OUTPUT_FORMAT, "style_preset": _STYLE}
-ULTRA_KEYS = {"prompt": _PROMPT, "negative_prompt": _OPTIONAL_PROMPT, "aspect_ratio": _ASPECT_RATIO,
-              "seed": _SEED, "output_format": _OUTPUT_FORMAT, "image": Field("string"),
-              "strength": Field("number", minimum=0.0, maximum=1.0)}
+CORE_KEYS = {
+    "prompt": _PROMPT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "aspect_ratio": _ASPECT_RATIO,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+ULTRA_KEYS = {
+    "prompt": _PROMPT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "aspect_ratio": _ASPECT_RATIO,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "image": Field("string"),
+    "strength": Field("number", minimum=0.0, maximum=1.0),
+}
 SD35_KEYS = {**ULTRA_KEYS, "mode": Field("string", choices=("text-to-image", "image-to-image"))}
 CONSERVATIVE_TARGET_PIXELS = 4_194_304
 UPSCALE_MAX_FACTOR = 4
@@ -282,8 +360,9 @@ def _stability_seed(body: dict[str, Any], digest: bytes) -> int:
     return body.get("seed") or int.from_bytes(digest[:8], "big") % SEED_MAX + 1
 
 
-def _stability_reply(pixels: np.ndarray, body: dict[str, Any], digest: bytes,
-                     note: str | None = None) -> Reply:
+def _stability_reply(
+    pixels: np.ndarray, body: dict[str, Any], digest: bytes, note: str | None = None
+) -> Reply:
     encoded = engine.encode_image(pixels, body.get("output_format", "png"))
     payload = {"seeds": [_stability_seed(body, digest)], "finish_reasons": [None], "images": [_b64(encoded)]}
     return Reply(payload, note)
@@ -324,8 +403,9 @@ def stability_outpaint(body: dict[str, Any], digest: bytes) -> Reply:
     if not any(margins.values()):
         raise invalid("at least one of left, right, up or down must be greater than 0")
     image = open_b64_image(body["image"], STABILITY_IMAGE, "image")
-    pixels = _engine_run(engine.outpaint, _decode(image, "image"), creativity=body.get("creativity", 0.5),
-                         **margins)
+    pixels = _engine_run(
+        engine.outpaint, _decode(image, "image"), creativity=body.get("creativity", 0.5), **margins
+    )
     return _stability_reply(pixels, body, digest, PROMPT_IGNORED if body.get("prompt") else None)
 
 
@@ -350,8 +430,9 @@ def stability_fast_upscale(body: dict[str, Any], digest: bytes) -> Reply:
     check_object(body, FAST_UPSCALE_KEYS)
     image = open_b64_image(body["image"], FAST_UPSCALE_IMAGE, "image")
     width, height = image.size
-    pixels = engine.resize(_decode(image, "image"), width=width * UPSCALE_MAX_FACTOR,
-                            height=height * UPSCALE_MAX_FACTOR)
+    pixels = engine.resize(
+        _decode(image, "image"), width=width * UPSCALE_MAX_FACTOR, height=height * UPSCALE_MAX_FACTOR
+    )
     return _stability_reply(pixels, body, digest)
 
 
@@ -366,6 +447,7 @@ def _stability_refusal(keys: dict[str, Field], task: str) -> Callable[[dict[str,
 
 
 # --- Amazon Nova Canvas and Titan Image Generator v2 (taskType bodies) ---
+
 
 def _nova_output_size(config: dict[str, Any]) -> None:
     width, height = config.get("width", 1024), config.get("height", 1024)
@@ -392,22 +474,40 @@ class CanvasFamily:
     tasks_extra: dict[str, tuple[str, dict[str, Field] | None]] = field(default_factory=dict)
 
 
-NOVA_STYLES = ("3D_ANIMATED_FAMILY_FILM", "DESIGN_SKETCH", "FLAT_VECTOR_ILLUSTRATION",
-               "GRAPHIC_NOVEL_ILLUSTRATION", "MAXIMALISM", "MIDCENTURY_RETRO", "PHOTOREALISM",
-               "SOFT_DIGITAL_PAINTING")
+NOVA_STYLES = (
+    "3D_ANIMATED_FAMILY_FILM",
+    "DESIGN_SKETCH",
+    "FLAT_VECTOR_ILLUSTRATION",
+    "GRAPHIC_NOVEL_ILLUSTRATION",
+    "MAXIMALISM",
+    "MIDCENTURY_RETRO",
+    "PHOTOREALISM",
+    "SOFT_DIGITAL_PAINTING",
+)
 # Nova's seed range is documented as 0..2,147,483,646 but AWS's own examples stay below 858,993,459; the
 # stricter bound catches an app that forgot to clamp.
 NOVA = CanvasFamily(
-    name="Nova Canvas", text=Field("string", min_len=1, max_len=1024), image=NOVA_IMAGE, seed_max=858_993_459,
-    size=Field("integer", minimum=320, maximum=4096), sizes_for_edits=False, strict_pixels=True,
-    check_output_size=_nova_output_size, text_image_extra={"style": Field("string", choices=NOVA_STYLES)},
+    name="Nova Canvas",
+    text=Field("string", min_len=1, max_len=1024),
+    image=NOVA_IMAGE,
+    seed_max=858_993_459,
+    size=Field("integer", minimum=320, maximum=4096),
+    sizes_for_edits=False,
+    strict_pixels=True,
+    check_output_size=_nova_output_size,
+    text_image_extra={"style": Field("string", choices=NOVA_STYLES)},
     # Virtual try-on is refused whatever its parameters, so they are not schema-checked.
     tasks_extra={"VIRTUAL_TRY_ON": ("virtualTryOnParams", None)},
 )
 TITAN = CanvasFamily(
-    name="Titan Image Generator v2", text=Field("string", min_len=1, max_len=512), image=TITAN_IMAGE,
-    seed_max=2_147_483_646, size=Field("integer", minimum=320, maximum=1408), sizes_for_edits=True,
-    strict_pixels=False, inpaint_extra={"returnMask": Field("boolean")},
+    name="Titan Image Generator v2",
+    text=Field("string", min_len=1, max_len=512),
+    image=TITAN_IMAGE,
+    seed_max=2_147_483_646,
+    size=Field("integer", minimum=320, maximum=1408),
+    sizes_for_edits=True,
+    strict_pixels=False,
+    inpaint_extra={"returnMask": Field("boolean")},
 )
 # Variations on the fill so several requested images are not byte-identical copies.
 _FILL_VARIANTS = (("telea", 5), ("ns", 5), ("telea", 9), ("ns", 9), ("telea", 3))
@@ -422,33 +522,62 @@ def _canvas_tasks(family: CanvasFamily) -> dict[str, tuple[str, dict[str, Field]
     image = Field("string", required=True)
     mask_keys = {"image": image, "maskPrompt": optional_text, "maskImage": Field("string")}
     return {
-        "INPAINTING": ("inPaintingParams", {**mask_keys, "text": optional_text, "negativeText": optional_text,
-                                            **family.inpaint_extra}),
-        "OUTPAINTING": ("outPaintingParams", {
-            **mask_keys, "text": text, "negativeText": optional_text,
-            "outPaintingMode": Field("string", choices=("DEFAULT", "PRECISE"))}),
+        "INPAINTING": (
+            "inPaintingParams",
+            {**mask_keys, "text": optional_text, "negativeText": optional_text, **family.inpaint_extra},
+        ),
+        "OUTPAINTING": (
+            "outPaintingParams",
+            {
+                **mask_keys,
+                "text": text,
+                "negativeText": optional_text,
+                "outPaintingMode": Field("string", choices=("DEFAULT", "PRECISE")),
+            },
+        ),
         "BACKGROUND_REMOVAL": ("backgroundRemovalParams", {"image": image}),
-        "TEXT_IMAGE": ("textToImageParams", {
-            "text": text, "negativeText": optional_text, "conditionImage": Field("string"),
-            "controlMode": Field("string", choices=("CANNY_EDGE", "SEGMENTATION")),
-            "controlStrength": Field("number", minimum=0.0, maximum=1.0), **family.text_image_extra}),
-        "IMAGE_VARIATION": ("imageVariationParams", {
-            "images": Field("array", required=True, min_len=1, max_len=5, items=Field("string")),
-            "similarityStrength": Field("number", minimum=0.2, maximum=1.0),
-            "text": optional_text, "negativeText": optional_text}),
-        "COLOR_GUIDED_GENERATION": ("colorGuidedGenerationParams", {
-            "text": text, "negativeText": optional_text, "referenceImage": Field("string"),
-            "colors": Field("array", required=True, min_len=1, max_len=10, items=Field("string"))}),
+        "TEXT_IMAGE": (
+            "textToImageParams",
+            {
+                "text": text,
+                "negativeText": optional_text,
+                "conditionImage": Field("string"),
+                "controlMode": Field("string", choices=("CANNY_EDGE", "SEGMENTATION")),
+                "controlStrength": Field("number", minimum=0.0, maximum=1.0),
+                **family.text_image_extra,
+            },
+        ),
+        "IMAGE_VARIATION": (
+            "imageVariationParams",
+            {
+                "images": Field("array", required=True, min_len=1, max_len=5, items=Field("string")),
+                "similarityStrength": Field("number", minimum=0.2, maximum=1.0),
+                "text": optional_text,
+                "negativeText": optional_text,
+            },
+        ),
+        "COLOR_GUIDED_GENERATION": (
+            "colorGuidedGenerationParams",
+            {
+                "text": text,
+                "negativeText": optional_text,
+                "referenceImage": Field("string"),
+                "colors": Field("array", required=True, min_len=1, max_len=10, items=Field("string")),
+            },
+        ),
         **family.tasks_extra,
     }
 
 
 def _generation_config(family: CanvasFamily) -> dict[str, Field]:
-    return {"numberOfImages": Field("integer", minimum=1, maximum=5),
-            "quality": Field("string", choices=("standard", "premium")),
-            "cfgScale": Field("number", minimum=1.1, maximum=10.0),
-            "seed": Field("integer", minimum=0, maximum=family.seed_max),
-            "width": family.size, "height": family.size}
+    return {
+        "numberOfImages": Field("integer", minimum=1, maximum=5),
+        "quality": Field("string", choices=("standard", "premium")),
+        "cfgScale": Field("number", minimum=1.1, maximum=10.0),
+        "seed": Field("integer", minimum=0, maximum=family.seed_max),
+        "width": family.size,
+        "height": family.size,
+    }
 
 
 def _task_type(body: Any, tasks: dict[str, Any]) -> str:
@@ -487,8 +616,9 @@ def _check_output_size(family: CanvasFamily, task: str, config: dict[str, Any]) 
         family.check_output_size(config)
 
 
-def _canvas_task(family: CanvasFamily, task: str, params: dict[str, Any], config: dict[str, Any],
-                 digest: bytes) -> Reply:
+def _canvas_task(
+    family: CanvasFamily, task: str, params: dict[str, Any], config: dict[str, Any], digest: bytes
+) -> Reply:
     if task == "BACKGROUND_REMOVAL":
         pixels = _canvas_image(family, params["image"], "image")
         cutout = engine.remove_background(pixels, seed=int.from_bytes(digest[:4], "big"))
@@ -525,8 +655,10 @@ def _canvas_fill(family: CanvasFamily, task: str, params: dict[str, Any], count:
     if "maskPrompt" in params:
         raise cannot("mask by text", "maskPrompt")
     change = _canvas_change_mask(family, task, params["maskImage"], pixels.shape[:2])
-    images = [_engine_run(engine.inpaint, pixels, change, method=method, radius=radius)
-              for method, radius in _FILL_VARIANTS[:count]]
+    images = [
+        _engine_run(engine.inpaint, pixels, change, method=method, radius=radius)
+        for method, radius in _FILL_VARIANTS[:count]
+    ]
     note = PROMPT_IGNORED if params.get("text") else None
     return Reply({"images": [_b64(engine.encode_image(image, "png")) for image in images]}, note)
 
@@ -535,8 +667,10 @@ def _canvas_change_mask(family: CanvasFamily, task: str, text: str, shape: tuple
     """Convert the model's mask to 255 = change: black changes for inpainting, white for outpainting."""
     mask_image = open_b64_image(text, family.image, "maskImage")
     if mask_image.size[::-1] != shape:
-        raise invalid(f"maskImage: must be the same size as image ({shape[1]}x{shape[0]}), "
-                      f"got {mask_image.size[0]}x{mask_image.size[1]}")
+        raise invalid(
+            f"maskImage: must be the same size as image ({shape[1]}x{shape[0]}), "
+            f"got {mask_image.size[0]}x{mask_image.size[1]}"
+        )
     mask = engine.drop_alpha(_decode(mask_image, "maskImage"))
     if family.strict_pixels:
         black = (mask == 0).all(axis=2)
@@ -572,7 +706,7 @@ def base_model_id(model_id: str) -> str:
         model_id = model_id.rsplit("/", 1)[-1]
     for prefix in INFERENCE_PROFILE_PREFIXES:
         if model_id.startswith(prefix):
-            return model_id[len(prefix):]
+            return model_id[len(prefix) :]
     return model_id
 
 
@@ -596,6 +730,7 @@ def invoke(model_id: str, raw: bytes | None) -> Reply:
 
 # --- Fault injection ---
 
+
 @dataclass
 class Fault:
     error: str
@@ -612,12 +747,15 @@ class FaultQueue:
         self._faults: list[Fault] = []
 
     def add(self, spec: Any) -> None:
-        check_object(spec, {
-            "error": Field("string", required=True, choices=(*ERROR_STATUS, "delay")),
-            "count": Field("integer", minimum=1),
-            "model": Field("string"),
-            "delay_seconds": Field("number", minimum=0),
-        })
+        check_object(
+            spec,
+            {
+                "error": Field("string", required=True, choices=(*ERROR_STATUS, "delay")),
+                "count": Field("integer", minimum=1),
+                "model": Field("string"),
+                "delay_seconds": Field("number", minimum=0),
+            },
+        )
         fault = Fault(spec["error"], spec.get("count", 1), spec.get("model"), spec.get("delay_seconds", 0.0))
         with self._lock:
             self._faults.append(fault)
@@ -642,6 +780,7 @@ class FaultQueue:
 
 
 # --- HTTP ---
+
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -716,15 +855,18 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("local engine failed", extra={"model_id": model_id})
             self._send_error(BedrockError("InternalServerException", "The local engine failed; see its log."))
             return
-        headers = {ENGINE_HEADER: ENGINE_NAME,
-                   "X-Amzn-Bedrock-Invocation-Latency": str(round((time.perf_counter() - started) * 1000))}
+        headers = {
+            ENGINE_HEADER: ENGINE_NAME,
+            "X-Amzn-Bedrock-Invocation-Latency": str(round((time.perf_counter() - started) * 1000)),
+        }
         if reply.note:
             headers[NOTE_HEADER] = reply.note
         self._send_json(200, reply.payload, headers)
 
     def _send_error(self, error: BedrockError) -> None:
-        self._send_json(error.status, {"message": error.message},
-                        {"x-amzn-ErrorType": error.code + ERROR_TYPE_SUFFIX})
+        self._send_json(
+            error.status, {"message": error.message}, {"x-amzn-ErrorType": error.code + ERROR_TYPE_SUFFIX}
+        )
 
     def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
@@ -767,8 +909,12 @@ class BedrockServer:
         self._httpd = _HTTPServer((self.host, self.port), _Handler)
         self._httpd.faults = self.faults
         # A short poll interval keeps stop() quick; shutdown() waits for the loop's next poll.
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="bedrock-local", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="bedrock-local",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

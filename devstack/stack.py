@@ -18,6 +18,8 @@ CLIENT_NAME = "imageedit-web"
 # moto's ids come from its random generator: seeding it before anything happens, and replaying the
 # recorded requests after, gives the same pool, client and user subs on every start.
 MOTO_SEED = 20261124
+# The local app's origins, whatever its port (S3 CORS allows one wildcard per origin).
+LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -74,8 +76,10 @@ class LocalStack:
         from moto.moto_api import recorder
         from moto.server import ThreadedMotoServer
 
+        from devstack import s3_post
         from devstack.bedrock_server import BedrockServer
 
+        s3_post.install()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -149,6 +153,22 @@ def provision(endpoint: str, names: Names) -> Provisioned:
     s3 = _client("s3", endpoint)
     if names.bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=names.bucket)
+    # As in infra/template.yaml: the app's pages read images and POST uploads straight to the bucket.
+    s3.put_bucket_cors(
+        Bucket=names.bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "ID": "page-reads-images-and-posts-uploads",
+                    "AllowedMethods": ["GET", "HEAD", "POST"],
+                    "AllowedOrigins": list(LOCAL_ORIGINS),
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag", "Content-Length", "Content-Type"],
+                    "MaxAgeSeconds": 3000,
+                }
+            ]
+        },
+    )
 
     cognito = _client("cognito-idp", endpoint)
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]

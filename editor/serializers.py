@@ -123,3 +123,21 @@ class EditOutput(serializers.Serializer):
 class EditListOutput(serializers.Serializer):
     results = EditOutput(many=True)
     next_cursor = serializers.CharField(allow_null=True)
+
+
+class UploadCreateInput(serializers.Serializer):
+    """POST /api/v1/uploads: what the browser is about to send straight to S3."""
+
+    content_type = serializers.CharField(
+        max_length=100, help_text="image/jpeg, image/png, image/webp or image/heic"
+    )
+    size = serializers.IntegerField(min_value=1, help_text="The file's size in bytes.")
+    filename = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class UploadOutput(serializers.Serializer):
+    upload_id = serializers.CharField()
+    url = serializers.URLField(help_text="POST the fields, then the file as the last part named 'file'.")
+    fields = serializers.DictField(child=serializers.CharField())
+    expires_in = serializers.IntegerField(help_text="Seconds the POST may start within.")
+    max_bytes = serializers.IntegerField()

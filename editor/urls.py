@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import auth, edits
+from editor.views import auth, edits, uploads
 
 app_name = "api"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("edits", edits.EditsApi.as_view(), name="edits"),
     path("edits/<str:edit_id>", edits.EditApi.as_view(), name="edit-detail"),
     path("models", edits.ModelsApi.as_view(), name="models"),
+    path("uploads", uploads.UploadsApi.as_view(), name="uploads"),
 ]

@@ -68,7 +68,7 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
     except (ClientError, BotoCoreError) as exc:
         raise _unavailable() from exc
     logger.info(
-        "upload offered", extra={"upload_id": upload_id, "bytes": size, "filename": (filename or "")[:100]}
+        "upload offered", extra={"upload_id": upload_id, "bytes": size, "file_name": (filename or "")[:100]}
     )
     return {
         "upload_id": upload_id,
