@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from devstack.stack import LocalStack
@@ -17,6 +18,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def _sweep_uploads_hourly(stop: threading.Event) -> None:
+    """The local stand-in for the bucket's lifecycle rule: delete direct uploads no edit used in time."""
+    from editor.services.uploads import uploads_sweep
+
+    while not stop.is_set():
+        try:
+            uploads_sweep()
+        except Exception:  # the next round tries again; a sweep must never stop the app
+            logging.getLogger("devstack").warning("upload sweep failed", exc_info=True)
+        stop.wait(3600)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         username = os.environ.get("DEMO_USERNAME", "demo")
         password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
         call_command("create_user", username, password=password)
+        stop_sweeping = threading.Event()
+        threading.Thread(target=_sweep_uploads_hourly, args=(stop_sweeping,), daemon=True).start()
         print(
             "\n"
             f"  imageedit is running at   http://127.0.0.1:{args.port}/\n"
