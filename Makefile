@@ -26,6 +26,7 @@ test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is 
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint infra/template.yaml
 
 package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels

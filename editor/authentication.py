@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 
-from editor.logging import log_context_bind
+from editor.log import log_context_bind
 from editor.services.tokens import TokenInvalid, access_token_verify
+from editor.services.web_sessions import session_user
+from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CognitoUser:
-    """The signed-in person, as the verified token says: never from the request body."""
-
-    sub: str
-    username: str
-    groups: tuple[str, ...] = field(default_factory=tuple)
-
-    is_authenticated = True
-    is_anonymous = False
-
-    @property
-    def pk(self) -> str:
-        return self.sub
-
-    @classmethod
-    def from_claims(cls, claims: dict) -> CognitoUser:
-        return cls(
-            sub=claims["sub"],
-            username=claims.get("username") or claims.get("cognito:username") or claims["sub"],
-            groups=tuple(claims.get("cognito:groups") or ()),
-        )
 
 
 class CognitoJWTAuthentication(authentication.BaseAuthentication):
@@ -83,8 +60,6 @@ class CognitoSessionAuthentication(authentication.BaseAuthentication):
     """The web page's calls: tokens kept in the server-side session, CSRF enforced on unsafe methods."""
 
     def authenticate(self, request):
-        from editor.services.web_sessions import session_user
-
         user = session_user(request._request)
         if user is None:
             return None

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from editor.logging import log_context, log_context_bind, log_context_clear
+from editor.log import log_context, log_context_bind, log_context_clear
 
 logger = logging.getLogger("editor.requests")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict, dataclass, fields
 
@@ -16,6 +17,25 @@ from pynamodb.models import Model
 
 PENDING, RUNNING, SUCCEEDED, FAILED = "PENDING", "RUNNING", "SUCCEEDED", "FAILED"
 ACTIVE_STATUSES = (PENDING, RUNNING)
+# ISO-8601 UTC with microseconds: sorts as text, which the history index relies on.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def timestamp_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def timestamp_format(moment: dt.datetime) -> str:
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def timestamp_parse(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def condition_failed(exc: Exception) -> bool:
+    """Whether a PynamoDB write failed on its condition (not on DynamoDB being unavailable)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 class UserHistoryIndex(GlobalSecondaryIndex):

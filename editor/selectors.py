@@ -1,17 +1,17 @@
-"""Reads: a person's edits, newest first, by cursor; never a Scan."""
+"""Reads: one person's edit by id, and their edits newest first by cursor; never a Scan, never a write."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import uuid
 
-from pynamodb.exceptions import QueryError
+from pynamodb.exceptions import DoesNotExist, GetError, QueryError
 
-from editor.authentication import CognitoUser
 from editor.errors import ServiceError
 from editor.models import ImageEdit
-from editor.services.edits import edit_expire_if_stale, edit_get_owned
+from editor.users import CognitoUser
 
 
 def _cursor_encode(last_key: dict | None) -> str | None:
@@ -55,7 +55,7 @@ def edits_list(
         last_evaluated_key=_cursor_decode(cursor, user) if cursor else None,
     )
     try:
-        items = [edit_expire_if_stale(item) for item in results]
+        items = list(results)
     except QueryError as exc:
         raise ServiceError(
             "history_unavailable", "Your history cannot be read right now; try again.", status=503
@@ -63,5 +63,26 @@ def edits_list(
     return items, _cursor_encode(results.last_evaluated_key)
 
 
-def edit_get(*, user: CognitoUser, edit_id: str) -> ImageEdit:
-    return edit_expire_if_stale(edit_get_owned(user=user, edit_id=edit_id))
+def edit_get_owned(*, user: CognitoUser, edit_id: str) -> ImageEdit:
+    """The person's edit, or a 404: someone else's edit is indistinguishable from a missing one."""
+    try:
+        # Ids are server-made UUIDs; anything else is missing (and never reaches DynamoDB's key limits).
+        edit = ImageEdit.get(str(uuid.UUID(str(edit_id))), consistent_read=True)
+    except (ValueError, DoesNotExist):
+        edit = None
+    except GetError as exc:
+        raise ServiceError(
+            "storage_unavailable", "Edits cannot be read right now; try again.", status=503
+        ) from exc
+    if edit is None or edit.user_id != user.sub:
+        raise ServiceError("not_found", "No such edit.", status=404)
+    return edit
+
+
+def edit_refresh(edit: ImageEdit) -> ImageEdit:
+    """Re-read the edit; one deleted meanwhile is a 404 like any missing edit."""
+    try:
+        edit.refresh(consistent_read=True)
+    except ImageEdit.DoesNotExist as exc:
+        raise ServiceError("not_found", "No such edit (it was deleted).", status=404) from exc
+    return edit

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
-from editor.services.bedrock import ADAPTERS, ASPECT_RATIOS, TASKS
+from editor.errors import ServiceError
+from editor.services.bedrock.catalog import ADAPTERS
+from editor.services.bedrock.tasks import ASPECT_RATIOS, PARAMETER_FIELDS, TASK_RULES, TASKS, EditSpec
+
+# The input fields the typed request (EditSpec) carries besides the task and the model.
+SPEC_FIELDS = ("prompt", "negative_prompt", *PARAMETER_FIELDS)
 
 
 class SignInInput(serializers.Serializer):
@@ -62,19 +68,36 @@ class EditCreateInput(serializers.Serializer):
     )
 
     def validate(self, attrs):
+        """Check what the task needs (the task rules say), and the total upload; add the typed request as
+        attrs["spec"]."""
         task = attrs["task"]
-        if task != "generate" and "image" not in attrs and "parent_id" not in attrs:
+        rule = TASK_RULES[task]
+        if rule.image and "image" not in attrs and "parent_id" not in attrs:
             raise serializers.ValidationError(
                 {"image": f"The '{task}' task needs an image (or a parent_id)."}
             )
-        if task in ("inpaint", "erase") and "mask" not in attrs:
+        if rule.mask and "mask" not in attrs:
             raise serializers.ValidationError(
                 {"mask": f"The '{task}' task needs a mask: paint the area to change."}
             )
-        if task == "generate" and ("image" in attrs or "mask" in attrs):
+        if not rule.image and ("image" in attrs or "mask" in attrs):
             raise serializers.ValidationError(
-                {"image": "The 'generate' task makes an image from the prompt alone."}
+                {"image": f"The '{task}' task makes an image from the prompt alone."}
             )
+        uploaded = sum(attrs[name].size for name in ("image", "mask") if name in attrs)
+        if uploaded > settings.MAX_REQUEST_UPLOAD_BYTES:
+            # Lambda takes 6 MB per request after API Gateway's base64: refuse clearly before it does.
+            raise ServiceError(
+                "request_too_large",
+                f"Image and mask together are {uploaded / 1e6:.1f} MB; the limit is "
+                f"{settings.MAX_REQUEST_UPLOAD_BYTES / 1e6:.1f} MB.",
+                status=413,
+            )
+        attrs["spec"] = EditSpec(
+            task=task,
+            model=attrs.get("model", ""),
+            **{name: attrs[name] for name in SPEC_FIELDS if name in attrs},
+        )
         return attrs
 
 

@@ -7,7 +7,7 @@ import time
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from editor.models import WebSession
+from editor.models import WebSession, condition_failed
 
 
 class SessionStore(SessionBase):
@@ -59,7 +59,7 @@ class SessionStore(SessionBase):
         try:
             item.save(condition=condition)
         except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(exc):
                 raise
             raise CreateError if must_create else UpdateError from exc
 

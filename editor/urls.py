@@ -10,8 +10,8 @@ urlpatterns = [
     path("auth/token", auth.TokenApi.as_view(), name="auth-token"),
     path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
     path("me", auth.MeApi.as_view(), name="me"),
-    path("edits", edits.EditsApi.as_view(), name="edits"),
-    path("edits/<str:edit_id>", edits.EditApi.as_view(), name="edit-detail"),
+    path("edits", edits.EditCollectionApi.as_view(), name="edits"),
+    path("edits/<str:edit_id>", edits.EditItemApi.as_view(), name="edit-detail"),
     path("models", edits.ModelsApi.as_view(), name="models"),
     path("uploads", uploads.UploadsApi.as_view(), name="uploads"),
 ]

@@ -214,7 +214,7 @@ WARM_ON_START = env.bool("IMAGEEDIT_WARM_ON_START", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "editor.logging.JsonFormatter"}},
+    "formatters": {"json": {"()": "editor.log.JsonFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -14,10 +14,17 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session(region_name=settings.AWS_REGION)
 
 
+def bedrock_client_config() -> Config:
+    """Explicit timeouts, and retries that fit inside one job (checked in settings)."""
+    return Config(
+        connect_timeout=settings.BEDROCK_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=settings.BEDROCK_READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": settings.BEDROCK_MAX_ATTEMPTS},
+    )
+
+
 def _client_config(service: str) -> Config:
     if service == "bedrock-runtime":
-        from editor.services.bedrock import bedrock_client_config
-
         return bedrock_client_config()
     config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "total_max_attempts": 3})
     if service == "s3":

@@ -12,6 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from editor.errors import ServiceError
 
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+EXTENSION_BY_CONTENT_TYPE = {value: key for key, value in CONTENT_TYPES.items()}
 _PIL_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 _EXIF_ORIENTATION = 0x0112
 
@@ -152,7 +153,7 @@ def mask_load(data: bytes, image: SourceImage) -> SourceImage:
         return SourceImage(data=data, format="png", width=mask.width, height=mask.height)
     mask = ImageOps.exif_transpose(mask)
     _mask_size_check(mask, image)
-    if mask.mode in ("RGBA", "LA", "PA") or (mask.mode == "P" and "transparency" in mask.info):
+    if _has_alpha(mask):
         alpha = mask.convert("RGBA").getchannel("A")
         grey = alpha if alpha.getextrema()[0] < 255 else mask.convert("L")
     else:
@@ -162,6 +163,11 @@ def mask_load(data: bytes, image: SourceImage) -> SourceImage:
     return SourceImage(
         data=_encode(grey, "png", fast=True), format="png", width=grey.width, height=grey.height
     )
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    """Whether the image carries transparency (an alpha channel, or a palette with a transparent entry)."""
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
 def _mask_size_check(mask: Image.Image, image: SourceImage) -> None:
@@ -193,7 +199,7 @@ def rgb_png_or_original(source: SourceImage, *, formats: tuple[str, ...]) -> byt
         if source.format in formats and image.mode == "RGB":
             return source.data
         image.load()
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        if _has_alpha(image):
             rgba = image.convert("RGBA")
             flat = Image.new("RGB", rgba.size, (255, 255, 255))
             flat.paste(rgba, mask=rgba.getchannel("A"))

@@ -6,27 +6,18 @@ import functools
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
-from editor.logging import log_context, log_context_bind, log_context_clear
+from editor.log import log_context, log_context_bind, log_context_clear
+from editor.models import ACTIVE_STATUSES, ImageEdit
+from editor.selectors import edit_refresh
+from editor.services.edits.running import edit_run
+from editor.services.entry_points import edit_job
 
 logger = logging.getLogger(__name__)
-
-
-def edit_job(edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
-    """The job's entry point (module level, so Zappa can find it by its import path)."""
-    from editor.services.edits import edit_run
-
-    edit_run(edit_id=edit_id, inputs=inputs)
-
-
-def edits_expire_stale(event=None, context=None) -> int:
-    """Scheduled entry point (zappa_settings.json events): fail edits whose Lambda died mid-job."""
-    from editor.services.edits import edits_expire_stale as expire
-
-    return expire()
 
 
 @functools.cache
@@ -43,7 +34,7 @@ def _run_in_thread(edit_id: str, inputs: dict[str, bytes], context: dict, done: 
     log_context_clear()
     log_context_bind(**context)
     try:
-        edit_job(edit_id, inputs)
+        edit_run(edit_id=edit_id, inputs=inputs)
     except Exception:
         # edit_run records every failure itself; this only guards the worker thread.
         logger.exception("edit job thread crashed")
@@ -84,3 +75,23 @@ def job_submit(edit_id: str, *, inputs: dict[str, bytes] | None = None) -> None:
                 del _local_jobs[finished_id]
         _local_jobs[edit_id] = done
     _executor().submit(_run_in_thread, edit_id, inputs or {}, dict(log_context.get() or {}), done)
+
+
+def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:
+    """Wait until the edit is terminal or the timeout passes.
+
+    A job on a worker thread of this process signals its end; otherwise (a Lambda async task) poll with
+    consistent reads.
+    """
+    if edit.status not in ACTIVE_STATUSES or timeout <= 0:
+        return edit
+    if job_wait_local(edit.id, timeout) is not None:
+        return edit_refresh(edit)
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        edit_refresh(edit)
+        if edit.status not in ACTIVE_STATUSES or time.monotonic() >= deadline:
+            return edit
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.5)

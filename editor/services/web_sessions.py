@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
-from editor.authentication import CognitoUser
 from editor.errors import ServiceError
 from editor.services.cognito import cognito_refresh, cognito_sign_in, cognito_sign_out
 from editor.services.tokens import TokenInvalid, access_token_verify
+from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
 

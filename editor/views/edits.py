@@ -1,4 +1,5 @@
-"""The edits API: create (and wait a bounded time), list, get (optionally wait), delete; and the models."""
+"""The edits API, one view per operation: create (and wait a bounded time), list, get (optionally wait),
+delete; and the models and task rules the editor reads."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES
 from editor.presenters import edit_present
-from editor.selectors import edit_get, edits_list
+from editor.selectors import edit_get_owned, edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
-from editor.services.bedrock import models_describe
-from editor.services.edits import PARAMETER_NAMES, edit_create, edit_delete, edit_wait
+from editor.services.bedrock.catalog import engine_describe, models_describe, tasks_describe
+from editor.services.edits.creation import edit_create
+from editor.services.edits.deletion import edit_delete
+from editor.services.edits.expiry import edit_expire_if_stale
+from editor.services.jobs import edit_wait
 
-_OPTION_NAMES = ("prompt", "negative_prompt", "model", *PARAMETER_NAMES)
 
-
-def _edit_response(request, edit, *, created: bool) -> Response:
+def _edit_response(edit, *, created: bool) -> Response:
     body = edit_present(edit)
     location = reverse("api:edit-detail", kwargs={"edit_id": edit.id})
     if edit.status in ACTIVE_STATUSES:
@@ -38,7 +39,7 @@ class _WaitQuery(drf_serializers.Serializer):
     wait = drf_serializers.FloatField(min_value=0, max_value=25, default=0)
 
 
-class EditsApi(APIView):
+class EditCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(
@@ -52,19 +53,9 @@ class EditsApi(APIView):
         data = EditCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        uploaded = sum(values[name].size for name in ("image", "mask") if name in values)
-        if uploaded > settings.MAX_REQUEST_UPLOAD_BYTES:
-            # Lambda takes 6 MB per request after API Gateway's base64: refuse clearly before it does.
-            raise ServiceError(
-                "request_too_large",
-                f"Image and mask together are {uploaded / 1e6:.1f} MB; the limit is "
-                f"{settings.MAX_REQUEST_UPLOAD_BYTES / 1e6:.1f} MB.",
-                status=413,
-            )
         edit, created = edit_create(
             user=request.user,
-            task=values["task"],
-            options={name: values[name] for name in _OPTION_NAMES if name in values},
+            spec=values["spec"],
             image=values["image"].read() if "image" in values else None,
             mask=values["mask"].read() if "mask" in values else None,
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
@@ -73,36 +64,57 @@ class EditsApi(APIView):
         )
         wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)
         edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))
-        return _edit_response(request, edit, created=created)
+        return _edit_response(edit, created=created)
 
+
+class EditListApi(APIView):
     @extend_schema(operation_id="edits_list", parameters=[_ListQuery], responses={200: EditListOutput})
     def get(self, request):
         query = _ListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         items, next_cursor = edits_list(user=request.user, **query.validated_data)
-        results = [edit_present(item, for_list=True) for item in items]
+        results = [edit_present(edit_expire_if_stale(item), for_list=True) for item in items]
         return Response({"results": results, "next_cursor": next_cursor})
 
 
-class EditApi(APIView):
+class EditDetailApi(APIView):
     @extend_schema(parameters=[_WaitQuery], responses={200: EditOutput, 202: EditOutput})
     def get(self, request, edit_id: str):
         query = _WaitQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        edit = edit_get(user=request.user, edit_id=edit_id)
+        edit = edit_expire_if_stale(edit_get_owned(user=request.user, edit_id=edit_id))
         edit = edit_wait(edit=edit, timeout=query.validated_data["wait"])
-        response = _edit_response(request, edit, created=False)
+        response = _edit_response(edit, created=False)
         if response.status_code == 202:
             response.status_code = 200  # a GET of a running edit is a plain 200 with its status
         return response
 
+
+class EditDeleteApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, edit_id: str):
         edit_delete(user=request.user, edit_id=edit_id)
         return Response(status=204)
 
 
+# One URL serves two operations; these bind each path's operations together for the router.
+class EditCollectionApi(EditCreateApi, EditListApi):
+    """/api/v1/edits: POST creates, GET lists."""
+
+
+class EditItemApi(EditDetailApi, EditDeleteApi):
+    """/api/v1/edits/<id>: GET reads (optionally waiting), DELETE deletes."""
+
+
 class ModelsApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request):
-        return Response({"default": settings.BEDROCK_DEFAULT_FAMILY, "models": models_describe()})
+        return Response(
+            {
+                "default": settings.BEDROCK_DEFAULT_FAMILY,
+                "models": models_describe(),
+                "tasks": tasks_describe(),
+                "engine": engine_describe(),
+                "url_lifetime_seconds": settings.PRESIGNED_URL_TTL_SECONDS,
+            }
+        )

@@ -19,23 +19,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES, ImageEdit
 from editor.presenters import edit_present
-from editor.selectors import edit_get, edits_list
-from editor.services.bedrock import ASPECT_RATIOS, TASKS
-from editor.services.edits import edit_delete
+from editor.selectors import edit_get_owned, edits_list
+from editor.services.bedrock.catalog import engine_label
+from editor.services.bedrock.tasks import ASPECT_RATIOS, TASK_RULES
+from editor.services.edits.deletion import edit_delete
+from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
 from editor.services.web_sessions import session_sign_in, session_sign_out, session_user
 
 HISTORY_PAGE_SIZE = 20
 _FLASH_KEY = "flash"
-TASK_LABELS = {
-    "inpaint": "Inpaint",
-    "erase": "Erase",
-    "outpaint": "Outpaint",
-    "remove_background": "Remove background",
-    "replace": "Replace",
-    "upscale": "Upscale",
-    "generate": "Generate",
-}
 STATUS_LABELS = {"PENDING": "Queued", "RUNNING": "Running", "SUCCEEDED": "Done", "FAILED": "Failed"}
 MARGINS = (("up", "Top"), ("left", "Left"), ("right", "Right"), ("down", "Bottom"))
 
@@ -67,7 +60,8 @@ def _safe_next(request, value: str | None) -> str:
 
 def _with_labels(edit: dict) -> dict:
     """Add the words and the datetime a page shows to an edit's dict."""
-    edit["task_label"] = TASK_LABELS.get(edit["task"], edit["task"])
+    rule = TASK_RULES.get(edit["task"])
+    edit["task_label"] = rule.label if rule else edit["task"]
     edit["status_label"] = STATUS_LABELS.get(edit["status"], edit["status"])
     edit["is_active"] = edit["status"] in ACTIVE_STATUSES
     edit["created"] = parse_datetime(edit["created_at"] or "")
@@ -77,10 +71,7 @@ def _with_labels(edit: dict) -> dict:
 def _edit_for_page(item: ImageEdit) -> dict:
     """The API's view of an edit, for the detail page."""
     edit = _with_labels(edit_present(item))
-    engine = edit["engine"]
-    edit["engine_label"] = (
-        None if not engine else "Amazon Bedrock" if engine == "bedrock" else f"Local engine ({engine})"
-    )
+    edit["engine_label"] = engine_label(edit["engine"])
     return edit
 
 
@@ -167,7 +158,7 @@ def editor(request, user):
         request,
         "editor/editor.html",
         {
-            "tasks": [(task, TASK_LABELS.get(task, task)) for task in TASKS],
+            "tasks": [(rule.task, rule.label) for rule in TASK_RULES.values()],
             "margins": MARGINS,
             "aspect_ratios": ASPECT_RATIOS,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
@@ -187,7 +178,7 @@ def history(request, user):
         if exc.code != "invalid_cursor":
             return _service_error_page(request, exc)
         error, items, next_cursor = exc.message, [], None
-    edits = [_history_card(item) for item in items]
+    edits = [_history_card(edit_expire_if_stale(item)) for item in items]
     return render(
         request,
         "editor/history.html",
@@ -204,7 +195,7 @@ def history(request, user):
 @signin_required
 def edit_detail(request, user, edit_id: str):
     try:
-        item = edit_get(user=user, edit_id=edit_id)
+        item = edit_expire_if_stale(edit_get_owned(user=user, edit_id=edit_id))
     except ServiceError as exc:
         return _service_error_page(request, exc)
     edit = _edit_for_page(item)

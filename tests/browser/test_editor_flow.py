@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from editor.authentication import CognitoUser
 from editor.models import FAILED, SUCCEEDED, ImageEdit
 from editor.selectors import edits_list
 from editor.services import storage
+from editor.users import CognitoUser
 from tests.conftest import PASSWORD
 from tests.editor.test_edits_api import inject_fault
 

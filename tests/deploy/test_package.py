@@ -65,7 +65,7 @@ def test_package_holds_the_app_and_nothing_excluded(built_package):
     with zipfile.ZipFile(built_package) as archive:
         names = archive.namelist()
     assert "handler.py" in names and "zappa_settings.py" in names
-    assert "editor/services/bedrock.py" in names and "templates/base.html" in names
+    assert "editor/services/bedrock/runtime.py" in names and "templates/base.html" in names
     assert any(name.startswith("editor/static/editor/") for name in names)
     forbidden = [name for name in names if name.startswith(package.FORBIDDEN_PREFIXES)]
     assert forbidden == []

@@ -13,13 +13,9 @@ from PIL import Image
 
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
-from editor.services.bedrock import (
-    ADAPTERS,
-    BEDROCK_ERRORS,
-    EditSpec,
-    adapter_get,
-    bedrock_invoke,
-)
+from editor.services.bedrock.catalog import ADAPTERS, adapter_get
+from editor.services.bedrock.runtime import BEDROCK_ERRORS, bedrock_invoke
+from editor.services.bedrock.tasks import EditSpec
 from editor.services.images import SourceImage
 
 CONTRACTS = json.loads((Path(__file__).parent / "fixtures" / "bedrock_contracts.json").read_text())
@@ -252,7 +248,7 @@ class TestBedrockErrors:
 
     @pytest.mark.parametrize("code", list(BEDROCK_ERRORS))
     def test_each_error_maps_to_a_clear_service_error(self, stubber, code):
-        our_code, status, _, retryable = BEDROCK_ERRORS[code]
+        our_code, status, _ = BEDROCK_ERRORS[code]
         stubber.add_client_error(
             "invoke_model",
             service_error_code=code,
@@ -261,11 +257,7 @@ class TestBedrockErrors:
         )
         with pytest.raises(ServiceError) as caught:
             bedrock_invoke(model_id="stability.stable-image-inpaint-v1:0", body={"prompt": "x"})
-        assert (caught.value.code, caught.value.status, caught.value.retryable) == (
-            our_code,
-            status,
-            retryable,
-        )
+        assert (caught.value.code, caught.value.status) == (our_code, status)
         assert caught.value.message and "Traceback" not in caught.value.message
 
     def test_content_filtered_input_is_its_own_error(self, stubber):
@@ -292,7 +284,7 @@ class TestBedrockErrors:
 
 
 def test_retries_fit_inside_the_job_timeout(settings):
-    from editor.services.bedrock import bedrock_client_config
+    from editor.services.aws import bedrock_client_config
 
     config = bedrock_client_config()
     assert config.read_timeout * config.retries["total_max_attempts"] < settings.EDIT_JOB_TIMEOUT_SECONDS
@@ -317,7 +309,7 @@ def test_cost_is_estimated_from_the_model_actually_called():
 
 @pytest.mark.parametrize("family", ["stability", "nova", "titan"])
 def test_json_body_is_exactly_json_dumps(family):
-    from editor.services.bedrock import json_body
+    from editor.services.bedrock.runtime import json_body
 
     spec = spec_for(family, "inpaint")
     tricky = EditSpec(**{**spec.__dict__, "prompt": 'a "quoted" \\u0000 prompt, caf\u00e9 \U0001f600 \n'})

@@ -351,6 +351,48 @@ class TestHistoryAndOwnership:
         generate = next(t for t in stability["tasks"] if t["task"] == "generate")
         assert models["default"] == "stability" and generate["available"] is False and generate["note"]
 
+    def test_models_carries_the_task_rules_the_editor_reads(self, api, settings):
+        """The contract with editor.js: the task rules in the editor's order, the engine, the URL lifetime."""
+        models = api.get("/api/v1/models").json()
+        tasks = models["tasks"]
+        assert [t["task"] for t in tasks] == [
+            "inpaint",
+            "erase",
+            "outpaint",
+            "remove_background",
+            "replace",
+            "upscale",
+            "generate",
+        ]
+        keys = {"task", "label", "help", "image", "mask", "prompt", "search_prompt", "fields"}
+        for task in tasks:
+            assert set(task) == keys, task
+            assert task["prompt"] in ("required", "optional", "upscale", "none")
+            assert task["label"] and task["help"].endswith(".")
+            assert all(isinstance(name, str) for name in task["fields"])
+            # A prompt field shows exactly when the task takes a prompt.
+            assert ("prompt" in task["fields"]) == (task["prompt"] != "none"), task
+        by_name = {t["task"]: t for t in tasks}
+        assert by_name["inpaint"]["mask"] and by_name["inpaint"]["fields"] == ["prompt", "negative_prompt"]
+        assert by_name["outpaint"]["fields"] == ["margins", "prompt"] and not by_name["outpaint"]["mask"]
+        assert by_name["replace"]["search_prompt"] and by_name["replace"]["fields"][0] == "search_prompt"
+        assert not by_name["generate"]["image"] and "aspect_ratio" in by_name["generate"]["fields"]
+        # The suite runs on the local engine.
+        assert models["engine"] == {"local": True, "label": "Local engine"}
+        assert models["url_lifetime_seconds"] == settings.PRESIGNED_URL_TTL_SECONDS > 0
+
+    def test_an_edit_has_exactly_the_documented_shape(self, api):
+        """The presenter and EditOutput (the schema) describe the same keys, for an edit and in a list."""
+        from editor.serializers import EditErrorOutput, EditImageOutput, EditOutput
+
+        edit = post_edit(api, image=photo_png(), mask=mask_png(), prompt="grass").json()
+        assert set(edit) == set(EditOutput().fields)
+        assert edit["outputs"] and all(set(o) == set(EditImageOutput().fields) for o in edit["outputs"])
+        listed = api.get("/api/v1/edits").json()["results"][0]
+        assert set(listed) == set(EditOutput().fields)
+        failed = post_edit(api, task="generate", prompt="a lighthouse").json()
+        assert failed["error"] and set(failed["error"]) == set(EditErrorOutput().fields)
+
     def test_schema_and_docs_are_served(self, api):
         from django.test import Client
 
@@ -363,7 +405,7 @@ class TestHistoryAndOwnership:
 class TestStaleEdits:
     def test_an_edit_killed_with_its_lambda_is_failed_by_the_sweep(self, user):
         from editor.models import ACTIVE_MARK, RUNNING
-        from editor.services.edits import edits_expire_stale
+        from editor.services.edits.expiry import edits_expire_stale
 
         stuck = ImageEdit(
             id=str(uuid.uuid4()),

@@ -138,7 +138,7 @@ class TestRaces:
 
 def test_a_failed_edit_stays_failed_when_retried_by_lambda(api, local_stack):
     """A second invocation of the job (Lambda's async retry) leaves a terminal edit alone."""
-    from editor.services.edits import edit_run
+    from editor.services.edits.running import edit_run
 
     inject_fault(local_stack, error="ValidationException", count=1)
     edit = post_edit(api, image=photo_png(), mask=mask_png(), prompt="grass").json()
@@ -161,12 +161,12 @@ def test_a_success_write_whose_answer_was_lost_still_counts(local_stack):
     """DynamoDB applied the write, the answer timed out, the retry met a failed condition: still a success."""
     from botocore.exceptions import ReadTimeoutError
 
-    from editor.models import RUNNING, SUCCEEDED, OutputImage
-    from editor.services import edits, storage
-    from editor.services.bedrock import adapter_get
+    from editor.models import RUNNING, SUCCEEDED, OutputImage, timestamp_now
+    from editor.services import storage
+    from editor.services.edits import running
 
     edit = ImageEdit(
-        id=str(uuid.uuid4()), user_id="lost-answer", request_timestamp=edits.utc_now(), status=RUNNING
+        id=str(uuid.uuid4()), user_id="lost-answer", request_timestamp=timestamp_now(), status=RUNNING
     )
     edit.save()
     key = storage.object_key(user_id="lost-answer", edit_id=edit.id, name="output-0.png")
@@ -183,7 +183,7 @@ def test_a_success_write_whose_answer_was_lost_still_counts(local_stack):
 
     session.send = send
     try:
-        recorded = edits._finish_succeeded(edit, _Result(), outputs, 5, adapter_get("stability"))
+        recorded = running.finish_succeeded(edit, _Result(), outputs, 5)
     finally:
         session.send = original
     assert lost and recorded is True

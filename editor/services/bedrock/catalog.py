@@ -1,0 +1,76 @@
+"""The model families this deployment offers, the engine behind them, and what each can do here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from editor.services.bedrock.adapter import ModelAdapter
+from editor.services.bedrock.amazon import NovaCanvasAdapter, TitanImageAdapter
+from editor.services.bedrock.runtime import invalid_for_model
+from editor.services.bedrock.stability import StabilityAdapter
+from editor.services.bedrock.tasks import TASK_RULES
+
+ADAPTERS: dict[str, ModelAdapter] = {
+    adapter.family: adapter for adapter in (StabilityAdapter(), NovaCanvasAdapter(), TitanImageAdapter())
+}
+# What the local engine cannot do (it has no text-guided generation).
+LOCAL_ENGINE_CANNOT = ("replace", "generate")
+
+
+def adapter_get(family: str | None) -> ModelAdapter:
+    family = family or settings.BEDROCK_DEFAULT_FAMILY
+    try:
+        return ADAPTERS[family]
+    except KeyError as exc:
+        raise invalid_for_model(f"Unknown model '{family}'. Choose one of: {', '.join(ADAPTERS)}.") from exc
+
+
+def engine_is_local() -> bool:
+    return bool(settings.BEDROCK_ENDPOINT_URL)
+
+
+def engine_label(engine: str | None) -> str | None:
+    """The engine that made an edit (as its answer named it), in words."""
+    if not engine:
+        return None
+    return "Amazon Bedrock" if engine == "bedrock" else f"Local engine ({engine})"
+
+
+def engine_describe() -> dict:
+    """The engine this deployment calls: Amazon Bedrock, or the local Bedrock-compatible engine."""
+    local = engine_is_local()
+    return {"local": local, "label": "Local engine" if local else engine_label("bedrock")}
+
+
+def tasks_describe() -> list[dict]:
+    """The task rules, in the editor's order, for the editor to read."""
+    return [rule.describe() for rule in TASK_RULES.values()]
+
+
+def models_describe() -> list[dict]:
+    """What each family can do here; the local engine's gaps are listed so nobody has to find out."""
+    local = engine_is_local()
+    return [
+        {
+            "family": adapter.family,
+            "label": adapter.label,
+            "legacy": adapter.legacy,
+            "default": adapter.family == settings.BEDROCK_DEFAULT_FAMILY,
+            "max_images": adapter.max_images,
+            "prompt_limit": adapter.prompt_limit,
+            "tasks": [
+                {
+                    "task": task,
+                    "model_id": adapter.model_id(task),
+                    "available": not (local and task in LOCAL_ENGINE_CANNOT),
+                    **(
+                        {"note": "The local engine cannot do text-guided generation; needs Amazon Bedrock."}
+                        if local and task in LOCAL_ENGINE_CANNOT
+                        else {}
+                    ),
+                }
+                for task in adapter.tasks()
+            ],
+        }
+        for adapter in ADAPTERS.values()
+    ]

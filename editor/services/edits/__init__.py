@@ -1,0 +1,1 @@
+"""The edit lifecycle, one module per step: creation, admission, running, expiry, deletion."""

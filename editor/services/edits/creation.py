@@ -1,0 +1,157 @@
+"""Accepting an edit: check it fully, record it PENDING, store its inputs, start its job."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import uuid
+
+from editor.errors import ServiceError
+from editor.log import log_context_bind
+from editor.models import ACTIVE_MARK, PENDING, SUCCEEDED, ImageEdit, timestamp_now
+from editor.selectors import edit_get_owned
+from editor.services import jobs, storage
+from editor.services.bedrock.adapter import ModelAdapter
+from editor.services.bedrock.catalog import adapter_get
+from editor.services.bedrock.tasks import EditSpec
+from editor.services.edits.admission import (
+    idempotency_claim,
+    idempotency_release,
+    quota_take,
+    request_fingerprint,
+)
+from editor.services.edits.running import finish_failed
+from editor.services.images import image_load, mask_load
+from editor.users import CognitoUser
+
+logger = logging.getLogger(__name__)
+
+
+def _parent_input(user: CognitoUser, parent_id: str, index: int) -> bytes:
+    """The bytes of one result of an earlier edit of the person's, to edit further."""
+    parent = edit_get_owned(user=user, edit_id=parent_id)
+    if parent.status != SUCCEEDED or not parent.outputs:
+        raise ServiceError("parent_not_ready", "The edit to continue from has no result to edit.", status=409)
+    if index >= len(parent.outputs):
+        raise ServiceError(
+            "invalid_parent_output",
+            f"The edit to continue from has {len(parent.outputs)} result(s); parent_output counts from 0.",
+        )
+    return storage.object_get(key=parent.outputs[index].key)
+
+
+def edit_create(
+    *,
+    user: CognitoUser,
+    spec: EditSpec,
+    image: bytes | None = None,
+    mask: bytes | None = None,
+    parent_id: str | None = None,
+    parent_output: int = 0,
+    idempotency_key: str | None = None,
+) -> tuple[ImageEdit, bool]:
+    """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
+
+    `spec` is the request without images; `image` and `mask` are the uploaded bytes. Returns (edit,
+    created); an Idempotency-Key seen before returns the first edit, created=False.
+    """
+    adapter = adapter_get(spec.model)
+    if parent_id and image is None:
+        image = _parent_input(user, parent_id, parent_output)
+    source = image_load(image) if image is not None else None
+    mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
+    spec = dataclasses.replace(spec, model=adapter.family, image=source, mask=mask_source)
+    adapter.check(spec)
+
+    edit_id = str(uuid.uuid4())
+    if idempotency_key:
+        fingerprint = request_fingerprint(spec, image, mask, parent_id)
+        existing_id = idempotency_claim(user, idempotency_key, fingerprint, edit_id)
+        if existing_id:
+            return _edit_when_saved(user, existing_id), False
+    try:
+        quota_take(user)
+        edit = _edit_record(
+            user=user,
+            edit_id=edit_id,
+            spec=spec,
+            adapter=adapter,
+            parent_id=parent_id,
+            idempotency_key=idempotency_key,
+        )
+    except Exception:
+        # Nothing was accepted: free the key, so a retry with it is a new request, not a missing edit.
+        if idempotency_key:
+            idempotency_release(user, idempotency_key, edit_id)
+        raise
+    log_context_bind(edit_id=edit_id, task=spec.task, model_id=edit.model_id)
+    logger.info("edit accepted", extra={"status": PENDING})
+
+    try:
+        if source:
+            storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
+        if mask_source:
+            storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+        # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
+        stored = {
+            edit.image_reference: source.data if source else None,
+            edit.mask_reference: mask_source.data if mask_source else None,
+        }
+        jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
+    except ServiceError as exc:
+        finish_failed(edit, exc.code, exc.message)
+        raise
+    except Exception:
+        finish_failed(edit, "internal_error", "The edit could not be started; try again.")
+        raise
+    return edit, True
+
+
+def _edit_record(
+    *,
+    user: CognitoUser,
+    edit_id: str,
+    spec: EditSpec,
+    adapter: ModelAdapter,
+    parent_id: str | None,
+    idempotency_key: str | None,
+) -> ImageEdit:
+    """Write the PENDING item: it exists before anything else happens, so every accepted edit can end."""
+    source = spec.image
+    edit = ImageEdit(
+        id=edit_id,
+        user_id=user.sub,
+        request_timestamp=timestamp_now(),
+        status=PENDING,
+        active=ACTIVE_MARK,
+        task=spec.task,
+        prompt=spec.prompt,
+        negative_prompt=spec.negative_prompt or None,
+        model_family=adapter.family,
+        model_id=adapter.model_id(spec.task, spec),
+        parent_id=parent_id,
+        idempotency_key=idempotency_key,
+        parameters=spec.parameters(),
+        input_content_type=source.content_type if source else None,
+        input_width=source.width if source else None,
+        input_height=source.height if source else None,
+    )
+    if source:
+        edit.image_reference = storage.object_key(
+            user_id=user.sub, edit_id=edit_id, name=f"input.{source.format}"
+        )
+    if spec.mask:
+        edit.mask_reference = storage.object_key(user_id=user.sub, edit_id=edit_id, name="mask.png")
+    edit.save()
+    return edit
+
+
+def _edit_when_saved(user: CognitoUser, edit_id: str) -> ImageEdit:
+    # A concurrent duplicate may have claimed the key a moment before saving its item.
+    for _ in range(20):
+        try:
+            return edit_get_owned(user=user, edit_id=edit_id)
+        except ServiceError:
+            time.sleep(0.1)
+    return edit_get_owned(user=user, edit_id=edit_id)
