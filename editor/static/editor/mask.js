@@ -8,11 +8,10 @@
 const PAINT = "#ff2d6f"; // opaque; the overlay's transparency comes from CSS opacity on the canvas
 
 export class MaskPainter {
-  constructor(canvas, { onChange = () => {}, onStrokeEnd = () => {} } = {}) {
+  constructor(canvas, { onChange = () => {} } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.onChange = onChange;
-    this.onStrokeEnd = onStrokeEnd;
     this.ops = [];
     this.undone = [];
     this.tool = "brush";
@@ -141,7 +140,6 @@ export class MaskPainter {
     this.ops.push(stroke);
     this.undone = [];
     this.onChange();
-    this.onStrokeEnd();
   }
 
   #commit(op) {

@@ -1,0 +1,210 @@
+// The form: task choice (rules from the server), model options, prompt counters, validation, the request.
+import { imageControl, maskControl, painter, renderStage } from "./stage.js";
+import { $, $$, currentFamily, formatNumber, state, taskAvailable, taskRules } from "./state.js";
+
+// Presentation only: what the prompt field is called for each of the server's prompt rules.
+const PROMPT_LABELS = {
+  required: "Prompt",
+  optional: "Prompt (optional)",
+  upscale: "Describe the image (needed above 1 megapixel)",
+};
+const MARGIN_SIDES = ["left", "right", "up", "down"];
+
+const form = $("#edit-form");
+const els = {
+  taskRadios: $$("input[name=task]", form),
+  taskHelp: $("#task-help"),
+  taskNote: $("#task-note"),
+  fields: $$("[data-field]", form),
+  prompt: $("#prompt"),
+  promptLabel: $("#prompt-label"),
+  promptCounter: $("#prompt-counter"),
+  negative: $("#negative-prompt"),
+  negativeCounter: $("#negative-counter"),
+  search: $("#search-prompt"),
+  model: $("#model"),
+  modelNote: $("#model-note"),
+  seed: $("#seed"),
+  count: $("#count"),
+  countNote: $("#count-note"),
+  outputFormat: $("#output-format"),
+  aspectRatio: $("#aspect-ratio"),
+  run: $("#run"),
+};
+
+// --- Task and model fields ------------------------------------------------------------------------
+
+/** Choose a task if the selected model can do it here (any task, while the rules are on their way). */
+export function selectTask(name) {
+  if (state.tasks && (!taskRules(name) || !taskAvailable(name))) return;
+  state.task = name;
+  renderTask();
+}
+
+/** After a new image: a task that needs none (generate) gives way to the first that edits an image. */
+export function selectImageTask() {
+  if (taskRules()?.image !== false) return;
+  const first = state.tasks.find((task) => task.image && taskAvailable(task.task));
+  if (first) selectTask(first.task);
+}
+
+/** Take the answer of GET /api/v1/models: task rules, model families, engine, URL lifetime. */
+export function applyModels(data) {
+  state.tasks = data.tasks;
+  state.models = data.models;
+  state.engine = data.engine;
+  state.urlLifetimeSeconds = data.url_lifetime_seconds;
+  state.family = data.default;
+  state.task ??= data.tasks[0].task;
+  els.model.replaceChildren(
+    ...data.models.map((m) => {
+      const option = new Option(`${m.label}${m.legacy ? " (legacy)" : ""}${m.default ? " — default" : ""}`, m.family);
+      option.selected = m.family === data.default;
+      return option;
+    }),
+  );
+  renderModel();
+}
+
+/** The models could not be loaded: remember it; the select says so (the caller shows the error). */
+export function modelsFailed() {
+  state.modelsFailed = true;
+  els.model.replaceChildren(new Option("Default model", ""));
+}
+
+function renderTask() {
+  const task = taskRules();
+  if (!task) return;
+  for (const radio of els.taskRadios) radio.checked = radio.value === state.task;
+  els.taskHelp.textContent = task.help;
+  for (const field of els.fields) field.hidden = !task.fields.includes(field.dataset.field);
+  els.promptLabel.textContent = PROMPT_LABELS[task.prompt] ?? "Prompt";
+  els.run.textContent = `Run ${task.label.toLowerCase()}`;
+  renderStage();
+  renderCounters();
+}
+
+function renderModel() {
+  const family = currentFamily();
+  if (!family) return;
+  const notes = new Map(); // note text -> task labels, so one sentence covers several tasks
+  for (const radio of els.taskRadios) {
+    const info = family.tasks.find((t) => t.task === radio.value);
+    const label = radio.closest("label");
+    radio.disabled = !info || !info.available;
+    label.classList.toggle("is-disabled", radio.disabled);
+    label.title = !info ? `${family.label} cannot do this task.` : (info.note ?? "");
+    if (info && !info.available) {
+      const note = info.note ?? "Not available here.";
+      notes.set(note, [...(notes.get(note) ?? []), taskRules(radio.value)?.label ?? radio.value]);
+    }
+  }
+  els.taskNote.textContent = [...notes].map(([note, names]) => `${names.join(" and ")}: ${note}`).join(" ");
+  els.taskNote.hidden = notes.size === 0;
+  if (!taskAvailable(state.task)) {
+    const first = state.tasks.find((task) => taskAvailable(task.task));
+    if (first) state.task = first.task;
+  }
+
+  els.prompt.maxLength = family.prompt_limit;
+  els.negative.maxLength = family.prompt_limit;
+  els.search.maxLength = family.prompt_limit;
+  const count = Number(els.count.value) || 1;
+  els.count.replaceChildren(
+    ...Array.from({ length: family.max_images }, (_, i) => new Option(String(i + 1), String(i + 1))),
+  );
+  els.count.value = String(Math.min(count, family.max_images));
+  els.count.disabled = family.max_images === 1;
+  els.countNote.textContent = family.max_images === 1 ? `${family.label} makes one image per request.` : "";
+  els.modelNote.textContent = family.legacy
+    ? "A legacy model: AWS is retiring it; prefer the default."
+    : `Prompts up to ${formatNumber(family.prompt_limit)} characters.`;
+  renderTask();
+}
+
+function renderCounters() {
+  const limit = currentFamily()?.prompt_limit;
+  for (const [input, counter] of [[els.prompt, els.promptCounter], [els.negative, els.negativeCounter]]) {
+    counter.textContent = limit ? `${formatNumber(input.value.length)} / ${formatNumber(limit)}` : "";
+    counter.classList.toggle("is-near", Boolean(limit) && input.value.length > limit * 0.9);
+  }
+}
+
+/** Empty the prompt (continuing a result starts a new description). */
+export function clearPrompt() {
+  els.prompt.value = "";
+  renderCounters();
+}
+
+// --- Validation and the request -------------------------------------------------------------------
+
+const margins = () => MARGIN_SIDES.map((side) => [side, Number(form.elements[side].value) || 0]);
+
+/** The first problem with the form as [sentence, control to focus], or null when it can be sent. */
+export function validate() {
+  const task = taskRules();
+  if (!task && state.modelsFailed) return ["The editor could not load its tasks. Reload the page.", null];
+  if (!task) return ["The editor is still loading its tasks. Try again in a moment.", null];
+  const prompt = els.prompt.value;
+  const limit = currentFamily()?.prompt_limit;
+  if (task.image && !state.image) return ["Choose an image first.", imageControl];
+  if (task.mask && painter.isEmpty()) return ["Paint over the area you want to change first.", maskControl];
+  if (task.search_prompt && !els.search.value.trim()) return ["Name the object to replace.", els.search];
+  if (task.prompt === "required" && !prompt.trim()) return ["Describe what should appear in the prompt.", els.prompt];
+  if (limit && prompt.length > limit) return [`The prompt is longer than ${formatNumber(limit)} characters.`, els.prompt];
+  if (task.fields.includes("margins")) {
+    const values = margins().map(([, value]) => value);
+    if (values.some((m) => m < 0 || m > 2000)) {
+      return ["Each margin must be between 0 and 2,000 pixels.", form.elements.left];
+    }
+    if (!values.some((m) => m > 0)) return ["Set at least one margin above 0 pixels.", form.elements.up];
+  }
+  const seed = els.seed.value.trim();
+  if (seed && !/^\d+$/.test(seed)) return ["The seed must be a whole number (or empty for random).", els.seed];
+  return null;
+}
+
+/** The multipart body of POST /api/v1/edits: only the fields the selected task uses. */
+export async function buildBody() {
+  const task = taskRules();
+  const body = new FormData();
+  body.set("task", task.task);
+  if (state.family) body.set("model", state.family);
+  if (task.fields.includes("prompt") && els.prompt.value.trim()) body.set("prompt", els.prompt.value);
+  if (task.fields.includes("negative_prompt") && els.negative.value.trim()) {
+    body.set("negative_prompt", els.negative.value);
+  }
+  if (task.search_prompt) body.set("search_prompt", els.search.value.trim());
+  if (task.fields.includes("margins")) {
+    for (const [side, value] of margins()) body.set(side, String(value));
+  }
+  if (task.fields.includes("aspect_ratio")) body.set("aspect_ratio", els.aspectRatio.value);
+  if (els.seed.value.trim()) body.set("seed", els.seed.value.trim());
+  if ((currentFamily()?.max_images ?? 1) > 1) body.set("count", els.count.value);
+  body.set("output_format", els.outputFormat.value);
+  if (task.image) {
+    if (state.image.parentId) {
+      // The server reads the chosen result from storage itself: nothing is uploaded again.
+      body.set("parent_id", state.image.parentId);
+      body.set("parent_output", String(state.image.parentOutput));
+    } else {
+      body.set("image", state.image.file, state.image.file.name || "image");
+    }
+  }
+  if (task.mask) body.set("mask", await painter.toBlob(), "mask.png");
+  body.set("wait", "20"); // the server answers 202 if the model takes longer; then we poll
+  return body;
+}
+
+/** Listen to the task radios, the model select and the prompts. */
+export function fieldsStart() {
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "task") selectTask(event.target.value);
+    if (event.target === els.model) {
+      state.family = els.model.value;
+      renderModel();
+    }
+  });
+  els.prompt.addEventListener("input", renderCounters);
+  els.negative.addEventListener("input", renderCounters);
+}
