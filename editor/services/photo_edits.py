@@ -9,9 +9,18 @@ from django.conf import settings
 from PIL import Image
 
 from editor.errors import ServiceError
-from editor.services.photos import Encoded, mask_decode, photo_decode, photo_encode, result_format
+from editor.services.photos import (
+    Encoded,
+    mask_decode,
+    photo_decode,
+    photo_encode,
+    photo_plain,
+    photo_sniff,
+    result_format,
+)
 from editor.services.regions import (
     INPUT_LIMITS,
+    Box,
     CropPlan,
     alpha_apply,
     composite_crop,
@@ -38,6 +47,40 @@ def _for_model(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=95)
     return out.getvalue()
+
+
+MASK_LOCAL_TASKS = ("inpaint", "erase")
+# Whole-image tasks whose result is the model's own picture: scaled down to fit, the result says so.
+SCALED_TASKS = ("replace",)
+
+
+def mask_prepare(data: bytes, *, size: tuple[int, int]) -> tuple[bytes, Box]:
+    """A mask as stored for the edit (grey PNG, white = change, the photo's size) and its painted box."""
+    mask = mask_decode(data, size=size)
+    box = mask_box(mask)
+    if box is None:
+        raise ServiceError("empty_mask", "The mask is empty: paint over the area you want to change.")
+    if photo_sniff(data) == "png" and Image.open(io.BytesIO(data)).mode == "L" and b"eXIf" not in data:
+        return data, box  # already what is stored: keep the bytes as sent
+    return _png(mask), box
+
+
+def model_view_size(
+    *, task: str, family: str, size: tuple[int, int], mask_box: Box | None = None
+) -> tuple[int, int]:
+    """The size of the picture the model will be sent for this task (checked against it up front)."""
+    limits = INPUT_LIMITS[family]
+    if task in MASK_LOCAL_TASKS and mask_box is not None:
+        return crop_plan(
+            image_size=size,
+            mask_box=mask_box,
+            limits=limits,
+            padding_fraction=settings.CROP_PADDING_FRACTION,
+            padding_min=settings.CROP_PADDING_MIN_PX,
+        ).model_size
+    if task == "remove_background" or task in SCALED_TASKS:
+        return model_size_fit(size[0], size[1], limits)
+    return size  # outpaint and upscale: the photo as it is, refused up front if the model cannot take it
 
 
 @dataclass
@@ -107,6 +150,12 @@ def mask_local_finish(edit: MaskLocalEdit, answer: bytes) -> Encoded:
     return photo_encode(edit.original, result_format(edit.source_format, has_alpha=has_alpha))
 
 
+def photo_as_is(image: bytes) -> bytes:
+    """The photo at its own size as a model takes it: the bytes as sent when they are plain (upright
+    sRGB PNG, JPEG or WebP), else decoded and re-encoded."""
+    return image if photo_plain(image) else _for_model(photo_decode(image))
+
+
 @dataclass(frozen=True)
 class WholeImage:
     """A whole photo scaled to what the model takes (never larger than it is)."""
@@ -125,7 +174,8 @@ def whole_image_prepare(*, image: bytes, size: tuple[int, int], family: str) -> 
     limits = INPUT_LIMITS[family]
     target = model_size_fit(size[0], size[1], limits)
     if target == size:
-        return WholeImage(data=_for_model(photo_decode(image)), model_size=size, original_size=size)
+        # Re-encode nothing that does not need it: a plain upright sRGB photo goes as it is.
+        return WholeImage(data=photo_as_is(image), model_size=size, original_size=size)
     scaled = photo_decode(image, fit=target)
     if scaled.size != target:
         scaled = scaled.resize(target, Image.Resampling.LANCZOS)

@@ -174,6 +174,23 @@ def photo_inspect(data: bytes, *, role: str = "image") -> PhotoInfo:
     return PhotoInfo(format=kind, width=width, height=height)
 
 
+def photo_plain(data: bytes) -> bool:
+    """True if the bytes can go to a model as they are: PNG, JPEG or WebP, upright, sRGB or untagged."""
+    image, kind = _open(data, "image")
+    if kind == "heic" or _orientation(image, kind) != 1:
+        return False
+    icc = image.info.get("icc_profile")
+    return not icc or _is_srgb(icc)
+
+
+def _is_srgb(icc: bytes) -> bool:
+    try:
+        description = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))) or ""
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return True  # unreadable: treated as sRGB, as when decoding
+    return "srgb" in description.lower().replace(" ", "")
+
+
 @functools.cache
 def _srgb() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -184,9 +201,8 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     wanted = "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
     if icc:
         try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            description = ImageCms.getProfileDescription(profile) or ""
-            if "srgb" not in description.lower().replace(" ", ""):
+            if not _is_srgb(icc):
+                profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
                 if image.mode not in ("RGB", "RGBA", "CMYK", "L"):
                     image = image.convert(wanted)
                 in_place = image.mode == wanted

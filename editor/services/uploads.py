@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from editor.authentication import CognitoUser
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
 from editor.services.photos import ACCEPTED, CONTENT_TYPE_FORMATS, PhotoInfo, photo_inspect
+from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
 

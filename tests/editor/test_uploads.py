@@ -8,10 +8,10 @@ import pytest
 import requests
 from django.conf import settings
 
-from editor.authentication import CognitoUser
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
 from editor.services.uploads import UPLOAD_TAG, upload_copy, upload_get, upload_key, uploads_sweep
+from editor.users import CognitoUser
 from tests.editor.photo_samples import encoded, photo_like
 
 

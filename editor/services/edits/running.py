@@ -22,9 +22,10 @@ from editor.models import (
     timestamp_now,
 )
 from editor.services import storage
-from editor.services.bedrock.generation import ModelResult, model_run
+from editor.services.bedrock.generation import ModelResult
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.tasks import EditSpec
+from editor.services.edits.full_resolution import full_resolution_run
 from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     log_context_bind(user_sub=edit.user_id, task=edit.task, model_id=edit.model_id)
     started = time.monotonic()
     try:
-        result = model_run(spec=spec_from_edit(edit, inputs or {}))
+        result = full_resolution_run(spec=spec_from_edit(edit, inputs or {}))
         outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
     except ServiceError as exc:
         finish_failed(edit, exc.code, exc.message, started=started)
@@ -125,6 +126,7 @@ def _output_store(edit: ImageEdit, index: int, image) -> OutputImage:
         height=image.height,
         size_bytes=len(image.data),
         seed=image.seed,
+        jpeg_quality=image.jpeg_quality,
     )
 
 
@@ -146,6 +148,8 @@ def finish_succeeded(edit: ImageEdit, result: ModelResult, outputs: list, latenc
             ImageEdit.filtered_count.set(result.filtered),
             ImageEdit.finished_at.set(timestamp_now()),
             ImageEdit.latency_ms.set(latency_ms),
+            ImageEdit.model_width.set(result.model_size[0] if result.model_size else None),
+            ImageEdit.model_height.set(result.model_size[1] if result.model_size else None),
             ImageEdit.estimated_cost_usd.set(estimated_cost(result.model_id, len(outputs) + result.filtered)),
         ],
         condition=ImageEdit.status == RUNNING,
