@@ -152,12 +152,11 @@ SESSION_ENGINE = "editor.sessions"
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=4 * 1024 * 1024)
 # Image and mask together: 4.4 MB grows to ~5.9 MB in base64, just inside Lambda's 6 MB.
 MAX_REQUEST_UPLOAD_BYTES = env.int("MAX_REQUEST_UPLOAD_BYTES", default=4_400_000)
-# Stability's limit for edit inputs; Pillow's decompression-bomb check fires above it.
-MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=9_437_184)
-# Photos that go straight to S3 (presigned POST) and are edited at full resolution.
+# Photos (sent in the request up to MAX_UPLOAD_BYTES, or straight to S3 with a presigned POST) are
+# edited at full resolution up to these; the models see what fits them (editor/services/regions.py).
+# Pillow's own decompression-bomb check is a backstop at twice MAX_PHOTO_PIXELS.
 MAX_PHOTO_BYTES = env.int("MAX_PHOTO_BYTES", default=50 * 1000 * 1000)
 MAX_PHOTO_PIXELS = env.int("MAX_PHOTO_PIXELS", default=100_000_000)
-# Pillow's own decompression-bomb check is a backstop: our pixel check above comes first.
 UPLOAD_POST_TTL_SECONDS = env.int("UPLOAD_POST_TTL_SECONDS", default=300)
 # How long an upload can be used by edits after it was stored; the bucket's lifecycle rule (one day) and
 # the local sweep remove it after that.

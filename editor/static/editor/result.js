@@ -111,6 +111,14 @@ export function setProgress(text) {
   els.progressText.textContent = text;
 }
 
+/** Show the upload's progress (0..1) with its Cancel button, or hide both (null). */
+export function setUploadProgress(fraction) {
+  const bar = $("#upload-progress");
+  const cancel = $("#cancel-upload");
+  bar.hidden = cancel.hidden = fraction === null;
+  if (fraction !== null) bar.value = fraction;
+}
+
 // --- The result -----------------------------------------------------------------------------------
 
 const sentenceCase = (name) => name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());

@@ -1,7 +1,11 @@
 // The stage: the image to edit, the mask canvas over it, zoom, the mask tools and their keys.
+import { cropBox, modelSize } from "./crop.js";
 import { MaskPainter } from "./mask.js";
 import { ERROR_TITLES, hideError, showError } from "./result.js";
-import { $, config, state, taskRules } from "./state.js";
+import { $, config, currentFamily, state, taskRules } from "./state.js";
+import { contentTypeOf } from "./upload.js";
+
+const PHOTO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"];
 
 const els = {
   fileInput: $("#image-input"),
@@ -30,6 +34,8 @@ const els = {
   zoomIn: $("#zoom-in"),
   zoomOut: $("#zoom-out"),
   zoomFit: $("#zoom-fit"),
+  cropBox: $("#crop-box"),
+  cropLabel: $("#crop-label"),
 };
 
 export const painter = new MaskPainter(els.canvas, { onChange: renderMaskButtons });
@@ -53,14 +59,15 @@ const megapixels = (pixels) => `${(pixels / 1e6).toFixed(1)} megapixels`;
 async function loadFile(file) {
   hideError();
   if (!file) return;
-  if (!["image/png", "image/jpeg", "image/webp"].includes(file.type)) {
+  const type = contentTypeOf(file);
+  if (!PHOTO_TYPES.includes(type)) {
     showError(ERROR_TITLES.unsupported_image_format, `“${file.name}” is ${file.type || "an unknown type"}.`);
     return;
   }
-  if (file.size > config.maxBytes) {
+  if (file.size > config.maxPhotoBytes) {
     showError(
       ERROR_TITLES.image_too_large,
-      `This file is ${megabytes(file.size)}; the limit is ${megabytes(config.maxBytes)}. Save it smaller or as JPEG.`,
+      `This file is ${megabytes(file.size)}; the limit is ${megabytes(config.maxPhotoBytes)}.`,
     );
     return;
   }
@@ -69,7 +76,12 @@ async function loadFile(file) {
     await setBaseImage({ url: objectUrl, name: file.name, file, objectUrl });
   } catch {
     URL.revokeObjectURL(objectUrl);
-    showError("This file could not be read as an image.", `“${file.name}” may be damaged.`);
+    if (type === "image/heic" || type === "image/heif") {
+      showError(
+        "This browser cannot show HEIC photos.",
+        "Safari can; elsewhere, export the photo as JPEG (the server itself reads HEIC).",
+      );
+    } else showError("This file could not be read as an image.", `“${file.name}” may be damaged.`);
   }
 }
 
@@ -152,6 +164,7 @@ export function renderStage() {
       ? "Paint over what should change. [ and ] change the brush size; Ctrl+Z undoes."
       : "This task uses the whole image: no painting needed.";
   if (showsImage) requestAnimationFrame(applyZoom);
+  renderCropBox();
 }
 
 function setTool(tool) {
@@ -175,6 +188,27 @@ function renderMaskButtons() {
   els.undo.disabled = !painter.canUndo;
   els.redo.disabled = !painter.canRedo;
   els.clearMask.disabled = !painter.canUndo;
+  renderCropBox();
+}
+
+/** Outline the part of the photo the model will see for a painted task (the server's crop rules). */
+export function renderCropBox() {
+  const limits = currentFamily()?.input_limits;
+  const painted = state.image && taskRules()?.mask && limits ? painter.paintedBox() : null;
+  const crop = painted && cropBox(state.image.width, state.image.height, painted, limits, config.cropPadding);
+  els.cropBox.hidden = !crop;
+  if (!crop) return;
+  const [left, top, right, bottom] = crop;
+  const { width, height } = state.image;
+  Object.assign(els.cropBox.style, {
+    left: `${(left / width) * 100}%`,
+    top: `${(top / height) * 100}%`,
+    width: `${((right - left) / width) * 100}%`,
+    height: `${((bottom - top) / height) * 100}%`,
+  });
+  const [modelWidth, modelHeight] = modelSize(right - left, bottom - top, limits);
+  const scaled = modelWidth < right - left ? `, at ${modelWidth} × ${modelHeight}` : "";
+  els.cropLabel.textContent = `The model sees this ${right - left} × ${bottom - top} area${scaled}`;
 }
 
 function moveCursor(event) {
