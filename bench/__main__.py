@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import cold_start, edit_overhead, engine, history
+from bench import cold_start, edit_overhead, engine, history, photos
 from deploy.package import main as package_main
 
 
@@ -18,6 +18,7 @@ def main() -> int:
         ("edit overhead", edit_overhead),
         ("history", history),
         ("local engine", engine),
+        ("photos at full resolution", photos),
     ):
         print(f"== {name} ==", flush=True)
         results.extend(module.run())
