@@ -1,4 +1,4 @@
-"""Run edit jobs off the request: a Zappa async task on Lambda, a worker thread everywhere else."""
+"""Run edit jobs off the request (a Zappa async task on Lambda, a thread elsewhere) and wait for them."""
 
 from __future__ import annotations
 

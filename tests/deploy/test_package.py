@@ -166,4 +166,4 @@ def test_package_runs_on_lambdas_python(built_package, tmp_path):
     assert outcome["status"] == 200 and json.loads(outcome["body"]) == {"status": "ok"}
     assert "Could not load remote settings" not in result.stdout + result.stderr  # no S3 read was tried
     with zipfile.ZipFile(built_package) as archive:
-        assert "editor/services/__pycache__/edits.cpython-312.pyc" in archive.namelist()
+        assert "editor/services/edits/__pycache__/running.cpython-312.pyc" in archive.namelist()
