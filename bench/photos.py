@@ -61,7 +61,7 @@ def _child(case: str, photo: Path, mask: Path) -> dict:
     from bench.common import django_setup
 
     django_setup()
-    from PIL import Image, ImageFilter
+    from PIL import Image, ImageDraw, ImageFilter
 
     from editor.services.photo_edits import (
         mask_local_finish,
@@ -91,8 +91,12 @@ def _child(case: str, photo: Path, mask: Path) -> dict:
         with Image.open(io.BytesIO(data)) as header:
             size = header.size
         whole = whole_image_prepare(image=data, size=size, family="stability")
+        # A cut-out as a model makes one: the subject opaque, the background clear, a soft edge.
         model_view = Image.open(io.BytesIO(whole.data)).convert("RGBA")
-        model_view.putalpha(model_view.convert("L"))
+        subject = Image.new("L", model_view.size, 0)
+        w, h = model_view.size
+        ImageDraw.Draw(subject).ellipse((w // 4, h // 6, 3 * w // 4, 5 * h // 6), fill=255)
+        model_view.putalpha(subject.filter(ImageFilter.GaussianBlur(3)))
         cutout = io.BytesIO()
         model_view.save(cutout, "PNG", compress_level=1)
         output_bytes = len(

@@ -148,12 +148,12 @@ def _open(data: bytes, role: str) -> tuple[Image.Image, str]:
     return image, kind
 
 
-def _orientation(image: Image.Image, kind: str) -> int:
+def _orientation(image: Image.Image, kind: str, data: bytes) -> int:
     """The EXIF orientation still to apply. libheif already turned a HEIC (and says 1 afterwards)."""
     if kind == "heic":
         return 1
-    if kind == "png" and "exif" not in image.info and not image.text.get("Raw profile type exif"):
-        return 1  # Pillow would decode a whole PNG to look for a late eXIf chunk; none was announced
+    if kind == "png" and "exif" not in image.info and b"eXIf" not in data:
+        return 1  # Pillow decodes a whole PNG to look for a late eXIf chunk: look for its name first
     try:
         return int(image.getexif().get(_EXIF_ORIENTATION, 1) or 1)
     except (OSError, SyntaxError, ValueError, TypeError):
@@ -167,7 +167,7 @@ def photo_inspect(data: bytes, *, role: str = "image") -> PhotoInfo:
         _intact(data, kind, image)
         if kind == "png":
             image = Image.open(io.BytesIO(data))  # verify() leaves the image unusable
-        turned = _orientation(image, kind) in (5, 6, 7, 8)
+        turned = _orientation(image, kind, data) in (5, 6, 7, 8)
     except (OSError, SyntaxError, ValueError) as exc:
         raise _corrupt(role) from exc
     width, height = (image.height, image.width) if turned else (image.width, image.height)
@@ -177,7 +177,7 @@ def photo_inspect(data: bytes, *, role: str = "image") -> PhotoInfo:
 def photo_plain(data: bytes) -> bool:
     """True if the bytes can go to a model as they are: PNG, JPEG or WebP, upright, sRGB or untagged."""
     image, kind = _open(data, "image")
-    if kind == "heic" or _orientation(image, kind) != 1:
+    if kind == "heic" or _orientation(image, kind, data) != 1:
         return False
     icc = image.info.get("icc_profile")
     return not icc or _is_srgb(icc)
@@ -227,7 +227,7 @@ def photo_decode(data: bytes, *, role: str = "image", fit: tuple[int, int] | Non
     """
     image, kind = _open(data, role)
     try:
-        orientation = _orientation(image, kind)
+        orientation = _orientation(image, kind, data)
         icc = image.info.get("icc_profile")
         if fit is not None:
             width, height = fit if orientation not in (5, 6, 7, 8) else (fit[1], fit[0])
@@ -254,7 +254,7 @@ def mask_decode(data: bytes, *, size: tuple[int, int], role: str = "mask") -> Im
     """
     image, kind = _open(data, role)
     try:
-        orientation = _orientation(image, kind)
+        orientation = _orientation(image, kind, data)
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise _corrupt(role) from exc
