@@ -167,10 +167,14 @@ export function showResult(edit, index = 0) {
   const engine = engineLabel(edit);
   els.resultEngine.textContent = engine;
   els.resultEngine.hidden = !engine;
-  els.engineNote.hidden = !edit.engine_note;
-  els.engineNote.textContent = edit.engine_note
-    ? `Note from the ${engine.toLowerCase() || "engine"}: ${edit.engine_note}.`
-    : "";
+  const notes = [];
+  if (edit.engine_note) notes.push(`Note from the ${engine.toLowerCase() || "engine"}: ${edit.engine_note}.`);
+  if (edit.model_size) {
+    const { width, height } = edit.model_size;
+    notes.push(`The model worked at ${width} × ${height}; the result is ${output.width} × ${output.height}.`);
+  }
+  els.engineNote.hidden = !notes.length;
+  els.engineNote.textContent = notes.join(" ");
   els.filteredNote.hidden = !edit.filtered_count;
   els.filteredNote.textContent = `${edit.filtered_count} image(s) were withheld by the content filter.`;
 
