@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from editor.errors import ServiceError
 
@@ -154,10 +154,27 @@ def _orientation(image: Image.Image, kind: str, data: bytes) -> int:
         return 1
     if kind == "png" and "exif" not in image.info and b"eXIf" not in data:
         return 1  # Pillow decodes a whole PNG to look for a late eXIf chunk: look for its name first
-    try:
-        return int(image.getexif().get(_EXIF_ORIENTATION, 1) or 1)
-    except (OSError, SyntaxError, ValueError, TypeError):
-        return 1
+    # Damaged EXIF (or, for a PNG with a late eXIf chunk, damaged pixels: Pillow decodes to find it)
+    # raises here, and callers refuse the file as damaged, as for any other damage.
+    value = image.getexif().get(_EXIF_ORIENTATION, 1)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _turned(image: Image.Image, orientation: int) -> Image.Image:
+    """Apply an EXIF orientation read beforehand (a reduced or drafted image no longer carries it)."""
+    method = _TRANSPOSES.get(orientation)
+    return image.transpose(method) if method else image
 
 
 def photo_inspect(data: bytes, *, role: str = "image") -> PhotoInfo:
@@ -177,8 +194,11 @@ def photo_inspect(data: bytes, *, role: str = "image") -> PhotoInfo:
 def photo_plain(data: bytes) -> bool:
     """True if the bytes can go to a model as they are: PNG, JPEG or WebP, upright, sRGB or untagged."""
     image, kind = _open(data, "image")
-    if kind == "heic" or _orientation(image, kind, data) != 1:
-        return False
+    try:
+        if kind == "heic" or _orientation(image, kind, data) != 1:
+            return False
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _corrupt("image") from exc
     icc = image.info.get("icc_profile")
     return not icc or _is_srgb(icc)
 
@@ -241,9 +261,7 @@ def photo_decode(data: bytes, *, role: str = "image", fit: tuple[int, int] | Non
             image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise _corrupt(role) from exc
-    if orientation != 1:
-        image = ImageOps.exif_transpose(image)
-    return _to_srgb(image, icc)
+    return _to_srgb(_turned(image, orientation), icc)
 
 
 def mask_decode(data: bytes, *, size: tuple[int, int], role: str = "mask") -> Image.Image:
@@ -258,8 +276,7 @@ def mask_decode(data: bytes, *, size: tuple[int, int], role: str = "mask") -> Im
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         raise _corrupt(role) from exc
-    if orientation != 1:
-        image = ImageOps.exif_transpose(image)
+    image = _turned(image, orientation)
     if image.size != size:
         raise ServiceError(
             "mask_size_mismatch",

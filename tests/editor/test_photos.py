@@ -145,6 +145,15 @@ def test_a_decompression_bomb_is_refused_from_its_header(side):
     assert refused.value.status == 413 and "megapixels" in refused.value.message
 
 
+def test_fit_decodes_small_and_still_upright():
+    stored = photo_like(1600, 1200)
+    stored.paste((255, 0, 0), (0, 0, 200, 200))  # red at the stored top left
+    data = with_exif(stored, "jpeg", orientation=6, quality=90)
+    small = photo_decode(data, fit=(300, 400))
+    assert small.width < small.height  # turned a quarter, as shown
+    assert close(small.getpixel((small.width - 5, 5)), (255, 0, 0), 60)  # top left went to the top right
+
+
 def test_fit_decodes_large_jpeg_small():
     data = encoded(photo_like(2400, 1600), "jpeg", quality=85)
     small = photo_decode(data, fit=(600, 400))
