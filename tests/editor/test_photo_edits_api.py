@@ -221,3 +221,21 @@ def test_upscale_input_limits_are_checked_up_front(api, local_stack):
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_for_model"
     assert "9,437,184" in response.json()["error"]["message"]
     assert engine_invocations(local_stack) == before
+
+
+def test_an_edit_names_one_image_and_one_mask(api):
+    some_id = "00000000-0000-4000-8000-000000000000"
+    both = api.post(
+        "/api/v1/edits",
+        {"task": "remove_background", "upload_id": some_id, "parent_id": some_id},
+        format="json",
+    )
+    assert both.status_code == 400 and both.json()["error"]["code"] == "invalid_request"
+    masks = edit(
+        api,
+        task="erase",
+        upload_id=some_id,
+        mask_upload_id=some_id,
+        mask=encoded(rect_mask((8, 8), (1, 1, 4, 4)), "png"),
+    )
+    assert masks.status_code == 400 and "one mask" in masks.json()["error"]["message"]
