@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint bench package clean
+.PHONY: run reset test lint bench package deploy-rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -15,7 +15,7 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)  ## start the local stack (moto + local Bedrock engine) and the app on http://127.0.0.1:8000
+run: $(STAMP)  ## the local stack (moto + local Bedrock engine) and the app behind the local API Gateway on :8000
 	$(BIN)/python -m devstack.run
 
 reset: $(STAMP)  ## start like `run`, after forgetting all local users, edits and images
@@ -31,6 +31,9 @@ lint: $(STAMP)
 
 package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels
 	$(BIN)/python -m deploy.package $(or $(STAGE),production)
+
+deploy-rehearsal: package  ## the README's deploy (stack, zappa deploy/update/rollback/undeploy) against a local moto
+	$(BIN)/python -m deploy.rehearsal $(or $(STAGE),production)
 
 bench: $(STAMP)  ## print the performance figures (not a test)
 	$(BIN)/python -m bench

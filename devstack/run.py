@@ -1,4 +1,4 @@
-"""`make run`: the local stack and the Django app in one process, on 127.0.0.1, until Ctrl-C."""
+"""`make run`: the local stack, and the app behind the local API Gateway, on 127.0.0.1, until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from pathlib import Path
 from devstack.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def gateway_environment(stack: LocalStack) -> dict[str, str]:
+    """What the function's environment is locally: the local stack's endpoints and names."""
+    return {**stack.app_environment(), "IMAGEEDIT_ENV": "local"}
 
 
 def _interrupt(signum, frame) -> None:
@@ -75,7 +80,15 @@ def main(argv: list[str] | None = None) -> int:
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
-        call_command("runserver", f"127.0.0.1:{args.port}", "--noreload", "--skip-checks")
+        # Served the way AWS serves it: API Gateway's rules from infra/template.yaml, then Zappa's
+        # handler (`python manage.py runserver` still works for debugging Django alone).
+        from devstack.gateway import GatewayServer
+
+        gateway = GatewayServer(environment=gateway_environment(stack), port=args.port).start()
+        try:
+            threading.Event().wait()
+        finally:
+            gateway.stop()
     except KeyboardInterrupt:
         pass
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -24,8 +26,29 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def refused_request_error(exc: SuspiciousOperation | None) -> ServiceError:
+    """Django's refusals of a request body (too big, too many fields or files) as the API's own errors."""
+    if isinstance(exc, RequestDataTooBig):
+        megabytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1e6
+        return ServiceError(
+            "request_too_large",
+            f"The request is too large: a JSON body, or the form fields besides files, may be at most "
+            f"{megabytes:.1f} MB.",
+            status=413,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return ServiceError("too_many_fields", f"The request has more than {limit} fields.")
+    if isinstance(exc, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return ServiceError("too_many_files", f"The request has more than {limit} files.")
+    return ServiceError("bad_request", "The request was refused as malformed.")
+
+
 def api_exception_handler(exc, context):
     """Turn ServiceError and DRF's exceptions into one JSON error shape; let anything else be a 500."""
+    if isinstance(exc, SuspiciousOperation):
+        exc = refused_request_error(exc)
     if isinstance(exc, ServiceError):
         return Response({"error": exc.as_dict()}, status=exc.status)
     if isinstance(exc, Http404):
@@ -43,17 +66,27 @@ def api_exception_handler(exc, context):
 
 
 def api_not_found(request, exception=None):
-    """JSON 404 for unknown /api/ paths (Django's handler404 renders HTML elsewhere)."""
-    if request.path_info.startswith("/api/"):
+    """JSON 404 for unknown /api/ and /web/ paths (Django's handler404 renders HTML elsewhere)."""
+    if request.path_info.startswith(("/api/", "/web/")):
         return JsonResponse({"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
 
 
-def api_server_error(request):
-    """JSON 500 for /api/ paths, so API clients always get the one error shape."""
+def api_bad_request(request, exception=None):
+    """JSON 400 (or 413) for /api/ paths when Django refuses a request outside a DRF view."""
     if request.path_info.startswith("/api/"):
+        error = refused_request_error(exception if isinstance(exception, SuspiciousOperation) else None)
+        return JsonResponse({"error": error.as_dict()}, status=error.status)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def api_server_error(request):
+    """JSON 500 for /api/ and /web/ paths, so API clients always get the one error shape."""
+    if request.path_info.startswith(("/api/", "/web/")):
         return JsonResponse(
             {"error": {"code": "internal_error", "message": "Something went wrong on our side; try again."}},
             status=500,

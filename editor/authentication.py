@@ -67,6 +67,10 @@ class CognitoSessionAuthentication(authentication.BaseAuthentication):
         log_context_bind(user_sub=user.sub)
         return user, None
 
+    def authenticate_header(self, request) -> str:
+        # A signed-out page call gets 401 (sign in again), not 403, when this class is the only one.
+        return 'Session realm="imageedit"'
+
     @staticmethod
     def _enforce_csrf(request) -> None:
         check = _CsrfCheck(lambda req: None)

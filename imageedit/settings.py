@@ -88,6 +88,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# WhiteNoise would add `Access-Control-Allow-Origin: *` to every static file; no other site needs them.
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # --- AWS -------------------------------------------------------------------------------------------
 AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default="us-east-1"))
@@ -179,12 +181,19 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's own, plus a 4xx for JSON nested too deeply and for JSON or form bodies over the cap.
+    "DEFAULT_PARSER_CLASSES": [
+        "editor.parsers.JSONParser",
+        "editor.parsers.FormParser",
+        "editor.parsers.MultiPartParser",
+    ],
     # No django.contrib.auth: the user is whoever Cognito says the token belongs to.
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "editor.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
+    "PREPROCESSING_HOOKS": ["editor.web_urls.schema_without_web"],
     "TITLE": "imageedit API",
     "DESCRIPTION": "Edit images with Amazon Bedrock image models. Authenticate with a Cognito access token.",
     "VERSION": "1.0.0",

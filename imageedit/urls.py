@@ -1,4 +1,4 @@
-"""Root URLs: health check, the API, its schema and docs, and the web pages."""
+"""Root URLs: health check, the API (and its session-only twin for the pages), schema, docs, pages."""
 
 from django.urls import include, path
 
@@ -8,10 +8,13 @@ from editor.views.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("editor.urls")),
+    # The same API for the pages' scripts, with the session only: outside API Gateway's authorizer.
+    path("web/v1/", include("editor.web_urls")),
     path("api/schema/", schema.schema, name="schema"),
     path("api/docs/", schema.docs, name="api-docs"),
     path("", include("editor.page_urls")),
 ]
 
+handler400 = "editor.api_errors.api_bad_request"
 handler404 = "editor.api_errors.api_not_found"
 handler500 = "editor.api_errors.api_server_error"

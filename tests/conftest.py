@@ -64,3 +64,14 @@ def api(user, sign_in):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {sign_in(user['username'])['access_token']}")
     client.user = user
     return client
+
+
+@pytest.fixture(scope="session")
+def gateway(local_stack):
+    """The local API Gateway from infra/template.yaml in front of Zappa's handler (worker processes)."""
+    from devstack.gateway import GatewayServer
+    from devstack.run import gateway_environment
+
+    server = GatewayServer(environment=gateway_environment(local_stack), workers=2).start()
+    yield server
+    server.stop()

@@ -7,11 +7,12 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES
+from editor.parsers import FormParser, JSONParser, MultiPartParser
 from editor.presenters import edit_present
 from editor.selectors import edit_get_owned, edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
@@ -20,6 +21,8 @@ from editor.services.edits.creation import edit_create
 from editor.services.edits.deletion import edit_delete
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.jobs import edit_wait
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 
 def _edit_response(edit, *, created: bool) -> Response:
@@ -50,6 +53,14 @@ class EditCreateApi(APIView):
         "finished edit (SUCCEEDED or FAILED), or 202 with its status and a Location to poll.",
     )
     def post(self, request):
+        idempotency_key = request.headers.get("Idempotency-Key", "")
+        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            # Cutting it would make two different keys one: refuse instead.
+            raise ServiceError(
+                "invalid_idempotency_key",
+                f"The Idempotency-Key header is {len(idempotency_key)} characters long; the limit is "
+                f"{IDEMPOTENCY_KEY_MAX_LENGTH} (a UUID is 36).",
+            )
         data = EditCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -62,7 +73,7 @@ class EditCreateApi(APIView):
             mask_upload_id=str(values["mask_upload_id"]) if "mask_upload_id" in values else None,
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
             parent_output=values.get("parent_output", 0),
-            idempotency_key=request.headers.get("Idempotency-Key", "")[:255] or None,
+            idempotency_key=idempotency_key or None,
         )
         wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)
         edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))

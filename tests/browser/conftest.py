@@ -1,4 +1,4 @@
-"""Browser tests: Playwright drives Debian's chromium against the app served by a live server thread."""
+"""Browser tests: Playwright drives Debian's chromium against the app behind the local API Gateway."""
 
 from __future__ import annotations
 

@@ -64,14 +64,14 @@ def wait_for_result(page, *, not_edit: str | None = None) -> str:
 
 
 def test_sign_in_paint_inpaint_continue_history_detail_sign_out(
-    local_stack, live_server, make_user, page, artifacts, tmp_path
+    local_stack, gateway, make_user, page, artifacts, tmp_path
 ):
     from playwright.sync_api import expect
 
     username, _ = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)
-    base = live_server.url
+    base = gateway.url
 
     # A page without a session goes to sign-in and comes back after it.
     page.goto(f"{base}/")
@@ -183,14 +183,14 @@ def test_sign_in_paint_inpaint_continue_history_detail_sign_out(
 
 
 def test_problems_are_explained_and_a_double_click_runs_one_edit(
-    local_stack, live_server, make_user, page, tmp_path
+    local_stack, gateway, make_user, page, tmp_path
 ):
     from playwright.sync_api import expect
 
     username, sub = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)
-    page.goto(f"{live_server.url}/signin")
+    page.goto(f"{gateway.url}/signin")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -242,14 +242,14 @@ def test_problems_are_explained_and_a_double_click_runs_one_edit(
     assert page.script_errors == []
 
 
-def test_continue_from_the_second_of_two_results(local_stack, live_server, make_user, page, tmp_path):
+def test_continue_from_the_second_of_two_results(local_stack, gateway, make_user, page, tmp_path):
     """Nova makes two images; continuing the second sends parent_id and parent_output, uploads nothing."""
     from playwright.sync_api import expect
 
     username, sub = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)  # 1200 x 800: sides divisible by 16, as Nova Canvas needs
-    page.goto(f"{live_server.url}/signin")
+    page.goto(f"{gateway.url}/signin")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

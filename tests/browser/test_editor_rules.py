@@ -1,4 +1,4 @@
-"""The editor follows the server: task rules and the image URLs' lifetime come from /api/v1/models."""
+"""The editor follows the server: task rules and URL lifetime come from the models answer (/web/v1)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_task_rules_and_url_lifetime_come_from_the_models_answer(
         data["url_lifetime_seconds"] = 0  # every result's URLs are stale at once
         route.fulfill(status=200, content_type="application/json", body=json.dumps(data))
 
-    page.route("**/api/v1/models", changed_models)
+    page.route("**/web/v1/models", changed_models)
     username, _ = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)
@@ -49,7 +49,7 @@ def test_task_rules_and_url_lifetime_come_from_the_models_answer(
     page.get_by_label("Remove background").check()
     page.get_by_role("button", name="Run remove background").click()
     edit_id = wait_for_result(page)
-    with page.expect_request(lambda r: r.method == "GET" and r.url.endswith(f"/api/v1/edits/{edit_id}")):
+    with page.expect_request(lambda r: r.method == "GET" and r.url.endswith(f"/web/v1/edits/{edit_id}")):
         page.get_by_role("button", name="Continue editing this result").click()
     expect(page.locator("#image-meta")).to_contain_text("continuing a result")
     assert page.script_errors == []

@@ -19,7 +19,7 @@ SETTINGS = json.loads((ROOT / "zappa_settings.json").read_text())
 def test_stage_settings(stage):
     config = {**SETTINGS["production"], **SETTINGS[stage]}
     assert config["runtime"] == "python3.12"
-    assert config["endpoint_configuration"] == ["REGIONAL"]
+    assert config["apigateway_enabled"] is False  # infra/template.yaml owns the REST API (design §1.1)
     assert config["binary_support"] is True
     assert config["django_settings"] == "imageedit.settings"
     assert config["use_precompiled_packages"] is False  # our wheels, not Zappa's silent fallback
@@ -52,13 +52,6 @@ def test_scheduled_events_point_at_real_functions():
     for event in SETTINGS["production"]["events"]:
         module, name = event["function"].rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), name))
-
-
-@pytest.fixture(scope="module")
-def built_package(tmp_path_factory) -> Path:
-    output = tmp_path_factory.mktemp("package") / "imageedit-production.zip"
-    package.main(["production", "--output", str(output)])
-    return output
 
 
 def test_package_holds_the_app_and_nothing_excluded(built_package):

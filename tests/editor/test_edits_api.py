@@ -166,10 +166,9 @@ class TestOtherTasksOnTheLocalEngine:
 
     def test_generate_says_plainly_the_local_engine_cannot(self, api):
         response = api.post("/api/v1/edits", {"task": "generate", "prompt": "a lighthouse"}, format="json")
-        edit = response.json()
-        assert response.status_code == 201 and edit["status"] == FAILED
-        assert edit["error"]["code"] == "invalid_for_model"
-        assert "local engine cannot" in edit["error"]["message"]
+        error = response.json()["error"]
+        assert response.status_code == 422 and error["code"] == "task_unavailable"
+        assert "local engine cannot" in error["message"]
 
 
 class TestBedrockFailuresEndAsFailedItems:

@@ -30,6 +30,13 @@ def engine_is_local() -> bool:
     return bool(settings.BEDROCK_ENDPOINT_URL)
 
 
+def task_unavailable_note(task: str) -> str | None:
+    """Why the configured engine cannot do the task, or None. The one answer for /models and POST /edits."""
+    if engine_is_local() and task in LOCAL_ENGINE_CANNOT:
+        return "The local engine cannot do text-guided generation; it needs Amazon Bedrock."
+    return None
+
+
 def engine_label(engine: str | None) -> str | None:
     """The engine that made an edit (as its answer named it), in words."""
     if not engine:
@@ -50,7 +57,6 @@ def tasks_describe() -> list[dict]:
 
 def models_describe() -> list[dict]:
     """What each family can do here; the local engine's gaps are listed so nobody has to find out."""
-    local = engine_is_local()
     return [
         {
             "family": adapter.family,
@@ -68,12 +74,8 @@ def models_describe() -> list[dict]:
                 {
                     "task": task,
                     "model_id": adapter.model_id(task),
-                    "available": not (local and task in LOCAL_ENGINE_CANNOT),
-                    **(
-                        {"note": "The local engine cannot do text-guided generation; needs Amazon Bedrock."}
-                        if local and task in LOCAL_ENGINE_CANNOT
-                        else {}
-                    ),
+                    "available": task_unavailable_note(task) is None,
+                    **({"note": task_unavailable_note(task)} if task_unavailable_note(task) else {}),
                 }
                 for task in adapter.tasks()
             ],

@@ -13,7 +13,7 @@ from editor.models import ACTIVE_MARK, PENDING, SUCCEEDED, ImageEdit, timestamp_
 from editor.selectors import edit_get_owned
 from editor.services import jobs, storage
 from editor.services.bedrock.adapter import ModelAdapter
-from editor.services.bedrock.catalog import adapter_get
+from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.edits.admission import (
     idempotency_claim,
@@ -70,12 +70,20 @@ def edit_create(
     created); an Idempotency-Key seen before returns the first edit, created=False.
     """
     adapter = adapter_get(spec.model)
+    unavailable = task_unavailable_note(spec.task)
+    if unavailable:
+        # Refused before anything is recorded or counted: the edit could only ever fail.
+        raise ServiceError(
+            "task_unavailable", f"The '{spec.task}' task is not available here. {unavailable}", status=422
+        )
     upload: Upload | None = None
     if upload_id:
         upload = upload_get(user=user, upload_id=upload_id)
         image = upload.data
     elif parent_id and image is None:
         image = _parent_input(user, parent_id, parent_output)
+    elif parent_id:
+        edit_get_owned(user=user, edit_id=parent_id)  # a parent is the person's own edit, image or not
     if mask_upload_id:
         mask = upload_get(user=user, upload_id=mask_upload_id, role="mask").data
     source = _photo(image) if image is not None else None

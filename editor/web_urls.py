@@ -1,0 +1,27 @@
+"""The pages' own JSON calls under /web/v1/: the API's views, authenticated by the session (with CSRF) only.
+
+In AWS these paths sit outside API Gateway's Cognito authorizer (infra/template.yaml), like the pages;
+Cognito tokens stay in the server-side session and never reach the browser's JavaScript.
+"""
+
+from django.urls import path
+
+from editor.authentication import CognitoSessionAuthentication
+from editor.views import auth, edits, uploads
+
+app_name = "web"
+
+SESSION_ONLY = {"authentication_classes": [CognitoSessionAuthentication]}
+
+urlpatterns = [
+    path("me", auth.MeApi.as_view(**SESSION_ONLY), name="me"),
+    path("edits", edits.EditCollectionApi.as_view(**SESSION_ONLY), name="edits"),
+    path("edits/<str:edit_id>", edits.EditItemApi.as_view(**SESSION_ONLY), name="edit-detail"),
+    path("models", edits.ModelsApi.as_view(**SESSION_ONLY), name="models"),
+    path("uploads", uploads.UploadsApi.as_view(**SESSION_ONLY), name="uploads"),
+]
+
+
+def schema_without_web(endpoints):
+    """drf-spectacular preprocessing hook: the pages' twin of the API stays out of the published schema."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/web/")]
