@@ -80,11 +80,10 @@ class EditCreateInput(serializers.Serializer):
         attrs["spec"]."""
         task = attrs["task"]
         rule = TASK_RULES[task]
+        # An image (sent, or uploaded) with a parent_id edits that image and records the parent.
         sources = [name for name in ("image", "upload_id", "parent_id") if name in attrs]
-        if len(sources) > 1:
-            raise serializers.ValidationError(
-                {sources[1]: f"Send one image: {' or '.join(sources)}, not both."}
-            )
+        if "image" in attrs and "upload_id" in attrs:
+            raise serializers.ValidationError({"upload_id": "Send one image: image or upload_id, not both."})
         if "mask" in attrs and "mask_upload_id" in attrs:
             raise serializers.ValidationError({"mask_upload_id": "Send one mask: mask or mask_upload_id."})
         if rule.image and not sources:

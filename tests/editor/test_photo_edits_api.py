@@ -18,7 +18,7 @@ FAR = 48  # pixels around the painted box that the feather may touch (it fades w
 
 
 def edit(api, **fields) -> dict:
-    files = {name: fields.pop(name) for name in ("mask",) if name in fields}
+    files = {name: fields.pop(name) for name in ("image", "mask") if name in fields}
     if files:
         payload = {**fields, **{name: _named(name, data) for name, data in files.items()}}
         response = api.post("/api/v1/edits", payload, format="multipart")
@@ -225,17 +225,22 @@ def test_upscale_input_limits_are_checked_up_front(api, local_stack):
 
 def test_an_edit_names_one_image_and_one_mask(api):
     some_id = "00000000-0000-4000-8000-000000000000"
-    both = api.post(
-        "/api/v1/edits",
-        {"task": "remove_background", "upload_id": some_id, "parent_id": some_id},
-        format="json",
-    )
+    small = encoded(rect_mask((8, 8), (1, 1, 4, 4)), "png")
+    both = edit(api, task="remove_background", upload_id=some_id, image=small)
     assert both.status_code == 400 and both.json()["error"]["code"] == "invalid_request"
     masks = edit(
         api,
         task="erase",
         upload_id=some_id,
         mask_upload_id=some_id,
-        mask=encoded(rect_mask((8, 8), (1, 1, 4, 4)), "png"),
+        mask=small,
     )
     assert masks.status_code == 400 and "one mask" in masks.json()["error"]["message"]
+
+
+def test_an_upload_with_an_unknown_parent_is_404_and_nothing_is_stored(api):
+    upload_id = upload(api, encoded(photo_like(128, 96), "png"), "image/png")
+    unknown_parent = "00000000-0000-4000-8000-000000000001"
+    response = edit(api, task="remove_background", upload_id=upload_id, parent_id=unknown_parent)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert api.get("/api/v1/edits?limit=5").json()["results"] == []

@@ -80,7 +80,7 @@ def edit_create(
     if upload_id:
         upload = upload_get(user=user, upload_id=upload_id)
         image = upload.data
-    elif parent_id and image is None:
+    if parent_id and image is None:
         image = _parent_input(user, parent_id, parent_output)
     elif parent_id:
         edit_get_owned(user=user, edit_id=parent_id)  # a parent is the person's own edit, image or not
