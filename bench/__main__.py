@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import cold_start, edit_overhead, engine, history, photos
+from bench import cold_start, edit_overhead, engine, history, local_state, photos
 from deploy.package import main as package_main
 
 
@@ -18,6 +18,7 @@ def main() -> int:
         ("edit overhead", edit_overhead),
         ("history", history),
         ("local engine", engine),
+        ("local state start-up", local_state),
         ("photos at full resolution", photos),
     ):
         print(f"== {name} ==", flush=True)

@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from deploy.stack_parameters import stage_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "imageedit-{stage}"
 REGION = "us-east-1"
@@ -295,7 +297,6 @@ class Rehearsal:
         return False
 
     def check_function(self) -> None:
-        from deploy.stack_parameters import stage_settings
 
         config = stage_settings(self.stage)
         awslambda, events = self.client("lambda"), self.client("events")
@@ -335,9 +336,9 @@ class Rehearsal:
             )
         rules = events.list_rules()["Rules"]
         for event in config.get("events", []):
-            matching = [
-                r for r in rules if event["function"].split(".")[-1] in r["Name"] and name in r["Name"]
-            ]
+            # Zappa names the rule "<function>-<handler path>", or "<hash>-<handler path>" when that is
+            # over EventBridge's 64 characters; the target check below ties it to this function.
+            matching = [r for r in rules if r["Name"].endswith(event["function"])]
             ok = bool(matching) and matching[0].get("ScheduleExpression") == event["expression"]
             self.check(
                 f"schedule {event['expression']} -> {event['function']}", ok, str([r["Name"] for r in rules])
@@ -380,8 +381,9 @@ class Rehearsal:
             if self.zappa("undeploy", self.stage, "--yes"):
                 self.check("function removed", self._function_gone())
                 rules = self.client("events").list_rules()["Rules"]
-                name = self.parameters["LambdaFunctionName"]
-                self.check("schedule removed", not [r for r in rules if name in r["Name"]], str(rules))
+                handlers = [event["function"] for event in stage_settings(self.stage).get("events", [])]
+                left = [r["Name"] for r in rules if any(r["Name"].endswith(h) for h in handlers)]
+                self.check("schedule removed", not left, str(left))
             self.step("aws cloudformation delete-stack")
             self.client("cloudformation").delete_stack(StackName=STACK.format(stage=self.stage))
             self.check("stack deleted", True)

@@ -33,6 +33,7 @@ ENGINE_NAME = "local-opencv"
 NOTE_HEADER = "x-imageedit-engine-note"
 PROMPT_IGNORED = "prompt ignored by the local engine (classical fill)"
 UPSCALE_PROMPT_IGNORED = "prompt ignored by the local engine (Lanczos upscale)"
+OUTPAINT_NOTE = "new area drawn by the local engine (blurred extension of the edges)"
 ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 ERROR_STATUS = {
     "ValidationException": 400,
@@ -406,7 +407,8 @@ def stability_outpaint(body: dict[str, Any], digest: bytes) -> Reply:
     pixels = _engine_run(
         engine.outpaint, _decode(image, "image"), creativity=body.get("creativity", 0.5), **margins
     )
-    return _stability_reply(pixels, body, digest, PROMPT_IGNORED if body.get("prompt") else None)
+    note = OUTPAINT_NOTE + ("; prompt ignored" if body.get("prompt") else "")
+    return _stability_reply(pixels, body, digest, note)
 
 
 def stability_remove_background(body: dict[str, Any], digest: bytes) -> Reply:

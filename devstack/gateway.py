@@ -364,9 +364,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-amz-apigw-id", request.apigw_id)
         self.send_header("Date", email.utils.formatdate(usegmt=True))
         self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        try:
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up waiting (its own timeout); API Gateway drops the answer the same way.
+            self.close_connection = True
         access_log.info(access_log_line(gateway.api.access_log_format, request, response, gateway.stage))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
 
+from devstack.persistence import state_reset
 from devstack.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +22,9 @@ def gateway_environment(stack: LocalStack) -> dict[str, str]:
 
 
 def _interrupt(signum, frame) -> None:
+    # The first signal starts the stop; later ones (a second Ctrl-C, a supervisor's repeated SIGTERM)
+    # must not interrupt it halfway, which left a double traceback and state half-closed.
+    _ignore_signals()
     raise KeyboardInterrupt
 
 
@@ -37,27 +40,36 @@ def _sweep_uploads_hourly(stop: threading.Event) -> None:
         stop.wait(3600)
 
 
+def _ignore_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5001")))
     parser.add_argument("--bedrock-port", type=int, default=int(os.environ.get("BEDROCK_PORT", "5002")))
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".devstack")
-    parser.add_argument("--reset", action="store_true", help="forget all local users, edits and images first")
+    parser.add_argument(
+        "--reset", action="store_true", help="start empty; the old users, edits and images are moved aside"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # moto's server logs every request it serves; the app's own JSON lines say what matters.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # A terminal's Ctrl-C is SIGINT; a supervisor's stop is SIGTERM: both end the same clean way.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    if args.reset and args.state_dir.exists():
-        shutil.rmtree(args.state_dir)
-        print(f"local state reset ({args.state_dir})")
+    if args.reset:
+        kept = state_reset(args.state_dir)
+        if kept:
+            print(f"local state reset: the old state was moved to {kept} (delete it when you are sure)")
 
     stack = LocalStack(state_dir=args.state_dir, moto_port=args.moto_port, bedrock_port=args.bedrock_port)
-    stack.start()
     try:
+        stack.start()
         os.environ.update(stack.app_environment())
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imageedit.settings")
         import django
@@ -65,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         call_command("create_tables")
+        from editor.services.edits.expiry import edits_fail_interrupted
+
+        # No job runs yet in this process: any edit still active was cut off when the last run ended.
+        interrupted = edits_fail_interrupted()
+        if interrupted:
+            print(f"{interrupted} edit(s) interrupted by the last stop were recorded as failed (interrupted)")
         username = os.environ.get("DEMO_USERNAME", "demo")
         password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
         call_command("create_user", username, password=password)
@@ -76,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  demo sign-in              {username} / {password}\n"
             f"  local AWS (moto)          {stack.moto_url}   (region us-east-1, keys: testing/testing)\n"
             f"  local Bedrock engine      {stack.bedrock_url}\n"
-            f"  local state               {args.state_dir}  (make reset forgets it)\n"
+            f"  local state               {args.state_dir}  (make reset sets it aside)\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -92,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        _ignore_signals()
         stack.stop()
         print("stopped", flush=True)
     return 0

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
-import urllib.request
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+
+from devstack.persistence import SerialisedMoto, StateStore
 
 logger = logging.getLogger(__name__)
 
 REGION = "us-east-1"
 POOL_NAME = "imageedit-local"
 CLIENT_NAME = "imageedit-web"
-# moto's ids come from its random generator: seeding it before anything happens, and replaying the
-# recorded requests after, gives the same pool, client and user subs on every start.
+# moto's ids come from its random generator; the state keeps the ids made, the seed makes a fresh stack's
+# ids the same on every machine.
 MOTO_SEED = 20261124
 # The local app's origins, whatever its port (S3 CORS allows one wildcard per origin).
 LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
@@ -40,13 +42,6 @@ class Provisioned:
     client_id: str
 
 
-def _post(url: str) -> None:
-    request = urllib.request.Request(url, method="POST", data=b"")
-    # Our own loopback server.
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-        pass
-
-
 class LocalStack:
     """Start moto and the Bedrock-compatible engine on 127.0.0.1; state persists in `state_dir` if given."""
 
@@ -65,33 +60,38 @@ class LocalStack:
         self.moto_url = ""
         self.bedrock_url = ""
         self.provisioned: Provisioned | None = None
+        self.warnings: list[str] = []
         self._moto = None
+        self._moto_app: SerialisedMoto | None = None
+        self._moto_thread: threading.Thread | None = None
         self._bedrock = None
 
-    @property
-    def recording_path(self) -> Path | None:
-        return self.state_dir / "moto-recording.jsonl" if self.state_dir else None
-
     def start(self) -> LocalStack:
-        from moto.moto_api import recorder
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.threaded_moto_server import MotoRequestHandler
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+        from werkzeug.test import Client
 
         from devstack import s3_post
         from devstack.bedrock_server import BedrockServer
 
         s3_post.install()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
+        app = DomainDispatcherApplication(create_backend_app)
+        Client(app).post(f"/moto-api/seed?a={MOTO_SEED}")
+        store = None
+        if self.state_dir:
+            store = StateStore(self.state_dir, skip_tables=frozenset({self.names.session_table}))
+            self.warnings = store.open(app)
+            for warning in self.warnings:
+                logger.warning(warning)
+        self._moto_app = SerialisedMoto(app, store)
+        self._moto = make_server(
+            "127.0.0.1", self.moto_port, self._moto_app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._moto_thread = threading.Thread(target=self._moto.serve_forever, daemon=True, name="moto")
+        self._moto_thread.start()
+        host, port = self._moto.server_address[:2]
         self.moto_url = f"http://{host}:{port}"
-        _post(f"{self.moto_url}/moto-api/seed?a={MOTO_SEED}")
-        if self.recording_path:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            recorder._location = str(self.recording_path)
-            if self.recording_path.exists() and self.recording_path.stat().st_size:
-                logger.info("replaying local state", extra={"path": str(self.recording_path)})
-                recorder.replay_recording(target_host=self.moto_url)
-            recorder.start_recording()
         os.environ.update(CREDENTIALS)
         self.provisioned = provision(self.moto_url, self.names)
         self._bedrock = BedrockServer(port=self.bedrock_port)
@@ -103,10 +103,13 @@ class LocalStack:
         if self._bedrock:
             self._bedrock.stop()
         if self._moto:
-            from moto.moto_api import recorder
-
-            recorder.stop_recording()
-            self._moto.stop()
+            self._moto.shutdown()
+            self._moto.server_close()
+            self._moto_thread.join(timeout=10)
+            self._moto = None
+        if self._moto_app:
+            self._moto_app.close()  # waits for a write in flight, then releases the state directory
+            self._moto_app = None
 
     def app_environment(self) -> dict[str, str]:
         """The environment variables that point the app at this stack."""

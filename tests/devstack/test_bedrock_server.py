@@ -178,6 +178,22 @@ def test_outpaint_extends_the_canvas_and_keeps_the_original(client):
     assert np.abs(result[:150, 40:].astype(int) - pixels).mean() < 2
 
 
+def test_outpaint_copies_no_object_into_the_new_area_and_says_the_local_engine_drew_it(client):
+    """A sun near the edge must not reappear in the new area (mirroring the edges duplicated it)."""
+    pixels = np.full((160, 200, 3), (30, 60, 90), np.uint8)
+    y, x = np.mgrid[0:160, 0:200]
+    sun = (x - 170) ** 2 + (y - 80) ** 2 < 18**2  # 12 px from the right edge, not touching it
+    pixels[sun] = (255, 240, 200)
+    body, headers = invoke(client, OUTPAINT, {"image": b64(pixels), "right": 120, "prompt": "more sky"})
+    _, result = decoded(body["images"][0])
+    assert result.shape[:2] == (160, 320)
+    assert np.abs(result[:, :200].astype(int) - pixels).max() <= 2  # the picture itself is kept
+    new_area = result[:, 200:].astype(int)
+    assert new_area.sum(axis=2).max() < (30 + 60 + 90) + 60  # nothing as bright as the sun out there
+    assert "local engine" in headers["x-imageedit-engine-note"]
+    assert "prompt ignored" in headers["x-imageedit-engine-note"]
+
+
 def test_remove_background_cuts_out_a_centred_object(client):
     pixels = gradient(200, 200)
     y, x = np.mgrid[0:200, 0:200]

@@ -69,3 +69,23 @@ def edits_expire_stale() -> int:
     if expired:
         logger.warning("stale edits expired", extra={"count": expired})
     return expired
+
+
+def edits_fail_interrupted() -> int:
+    """Fail every active edit with `interrupted`; return how many.
+
+    Only for a process that runs its jobs itself and has just started (the local stack): no job of its
+    own is running yet, so any edit still PENDING or RUNNING lost its worker when the last run stopped.
+    """
+    failed = 0
+    for key in ImageEdit.active_edits.query(ACTIVE_MARK):
+        try:
+            edit = ImageEdit.get(key.id, consistent_read=True)
+        except DoesNotExist:
+            continue
+        if edit.status in ACTIVE_STATUSES:
+            finish_failed(
+                edit, "interrupted", "The local stack stopped before this edit finished; run it again."
+            )
+            failed += 1
+    return failed
