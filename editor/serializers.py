@@ -198,3 +198,9 @@ class UploadOutput(serializers.Serializer):
     fields = serializers.DictField(child=serializers.CharField())
     expires_in = serializers.IntegerField(help_text="Seconds the POST may start within.")
     max_bytes = serializers.IntegerField()
+
+
+class UploadPreviewOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="A JPEG of the photo, at most 2,048 pixels a side; lives minutes.")
+    width = serializers.IntegerField(help_text="The photo's own width (upright), which a mask must match.")
+    height = serializers.IntegerField()

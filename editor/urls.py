@@ -14,4 +14,5 @@ urlpatterns = [
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(), name="edit-detail"),
     path("models", edits.ModelsApi.as_view(), name="models"),
     path("uploads", uploads.UploadsApi.as_view(), name="uploads"),
+    path("uploads/<str:upload_id>/preview", uploads.UploadPreviewApi.as_view(), name="upload-preview"),
 ]

@@ -19,6 +19,11 @@ urlpatterns = [
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(**SESSION_ONLY), name="edit-detail"),
     path("models", edits.ModelsApi.as_view(**SESSION_ONLY), name="models"),
     path("uploads", uploads.UploadsApi.as_view(**SESSION_ONLY), name="uploads"),
+    path(
+        "uploads/<str:upload_id>/preview",
+        uploads.UploadPreviewApi.as_view(**SESSION_ONLY),
+        name="upload-preview",
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import uuid
 from dataclasses import dataclass
@@ -12,7 +13,8 @@ from django.conf import settings
 
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
-from editor.services.photos import ACCEPTED, CONTENT_TYPE_FORMATS, PhotoInfo, photo_inspect
+from editor.services.photos import ACCEPTED, CONTENT_TYPE_FORMATS, PhotoInfo, photo_decode, photo_inspect
+from editor.services.storage import presigned_url
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
@@ -165,6 +167,31 @@ def upload_copy(*, upload: Upload, key: str) -> None:
         )
     except (ClientError, BotoCoreError) as exc:
         raise _unavailable() from exc
+
+
+PREVIEW_SIDE = 2048
+
+
+def upload_preview(*, user: CognitoUser, upload_id: str) -> dict:
+    """A JPEG the browser can show of an upload it cannot (HEIC outside Safari), at most 2,048 pixels a
+    side, upright and in sRGB; with the photo's own size, which masks must match."""
+    upload = upload_get(user=user, upload_id=upload_id)
+    image = photo_decode(upload.data, fit=(PREVIEW_SIDE, PREVIEW_SIDE))
+    image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=85)
+    key = f"{upload.key}.preview.jpg"  # beside the upload: the same tag, lifecycle rule and sweep
+    try:
+        aws_client("s3").put_object(
+            Bucket=settings.S3_BUCKET,
+            Key=key,
+            Body=out.getvalue(),
+            ContentType="image/jpeg",
+            Tagging=f"{UPLOAD_TAG[0]}={UPLOAD_TAG[1]}",
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable() from exc
+    return {"url": presigned_url(key=key), "width": upload.info.width, "height": upload.info.height}
 
 
 def uploads_sweep(*, max_age_seconds: int | None = None) -> int:

@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from editor.serializers import UploadCreateInput, UploadOutput
-from editor.services.uploads import upload_create
+from editor.serializers import UploadCreateInput, UploadOutput, UploadPreviewOutput
+from editor.services.uploads import upload_create, upload_preview
 
 
 class UploadsApi(APIView):
@@ -21,3 +21,13 @@ class UploadsApi(APIView):
         data = UploadCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(upload_create(user=request.user, **data.validated_data), status=201)
+
+
+class UploadPreviewApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: UploadPreviewOutput},
+        description="A JPEG preview of an upload the browser cannot show itself (HEIC outside Safari).",
+    )
+    def post(self, request, upload_id: str):
+        return Response(upload_preview(user=request.user, upload_id=upload_id))

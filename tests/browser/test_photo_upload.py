@@ -12,6 +12,7 @@ from PIL import Image
 from editor.models import SUCCEEDED, ImageEdit
 from editor.selectors import edits_list
 from editor.services import storage
+from editor.services.aws import aws_client
 from editor.users import CognitoUser
 from tests.browser.test_editor_flow import paint, wait_for_result
 from tests.conftest import PASSWORD
@@ -103,4 +104,41 @@ def test_a_large_photo_uploads_with_progress_can_be_cancelled_and_comes_back_ful
     # Continue editing the full-resolution result.
     page.get_by_role("button", name="Continue editing this result").click()
     expect(page.locator("#image-meta")).to_contain_text(f"{WIDTH} × {HEIGHT} · continuing a result")
+    assert page.script_errors == []
+
+
+def test_a_heic_photo_is_previewed_through_the_server_and_edited(
+    local_stack, live_server, make_user, page, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from tests.editor.test_photos import HEIC
+
+    username, sub = make_user("heic")
+    photo = tmp_path / "IMG_0001.HEIC"
+    photo.write_bytes(HEIC)
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#model")).to_have_value("stability")
+    page.set_input_files("#image-input", str(photo))
+    # Chromium cannot decode HEIC: the editor uploads it and shows the server's preview, at full size.
+    expect(page.locator("#image-meta")).to_contain_text("IMG_0001.HEIC · 480 × 320", timeout=30_000)
+    page.get_by_label("Erase", exact=True).check()
+    paint(page, 0.6, 0.7, 0.85)
+    page.get_by_role("button", name="Run erase").click()
+    edit_id = wait_for_result(page)
+    edit = ImageEdit.get(edit_id, consistent_read=True)
+    assert edit.status == SUCCEEDED and edit.image_reference.endswith("input.heic")
+    assert (edit.outputs[0].width, edit.outputs[0].height) == (480, 320)
+    assert edit.outputs[0].content_type == "image/jpeg"
+    # The preview's upload served the edit: one upload (and its preview) under the person's prefix.
+    listing = aws_client("s3").list_objects_v2(
+        Bucket=local_stack.names.bucket, Prefix=f"users/{sub}/uploads/"
+    )
+    assert (
+        len([item for item in listing.get("Contents", []) if not item["Key"].endswith(".preview.jpg")]) == 1
+    )
+    assert page.locator("#before-image").evaluate("img => img.naturalWidth") > 0  # "before" shows too
     assert page.script_errors == []

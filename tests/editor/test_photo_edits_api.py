@@ -244,3 +244,23 @@ def test_an_upload_with_an_unknown_parent_is_404_and_nothing_is_stored(api):
     response = edit(api, task="remove_background", upload_id=upload_id, parent_id=unknown_parent)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
     assert api.get("/api/v1/edits?limit=5").json()["results"] == []
+
+
+def test_a_heic_upload_has_a_preview_the_browser_can_show(api, make_user, sign_in):
+    from rest_framework.test import APIClient
+
+    upload_id = upload(api, HEIC, "image/heic")
+    response = api.post(f"/api/v1/uploads/{upload_id}/preview")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["width"], body["height"]) == (480, 320)  # the photo's own size, upright
+    preview = Image.open(io.BytesIO(fetch(body["url"])))
+    assert preview.format == "JPEG" and preview.size == (480, 320)
+    assert all(
+        abs(a - b) <= 8
+        for a, b in zip(preview.convert("RGB").getpixel((100, 200)), (40, 160, 60), strict=True)
+    )
+    other = APIClient()
+    username, _ = make_user("other")
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {sign_in(username)['access_token']}")
+    assert other.post(f"/api/v1/uploads/{upload_id}/preview").status_code == 404

@@ -139,7 +139,9 @@ export function showResult(edit, index = 0) {
   const hasBefore = Boolean(edit.input_url);
   els.compare.classList.toggle("has-before", hasBefore);
   els.compareRange.hidden = !hasBefore;
-  if (hasBefore) els.beforeImage.src = edit.input_url;
+  // A HEIC input shows only in Safari: elsewhere "before" is the preview the stage shows of it.
+  const heic = edit.image_reference?.endsWith(".heic") && $("#base-image").src;
+  if (hasBefore) els.beforeImage.src = heic || edit.input_url;
   setComparePosition(Number(els.compareRange.value));
 
   els.resultOutputs.hidden = edit.outputs.length < 2;

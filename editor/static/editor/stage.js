@@ -1,9 +1,10 @@
 // The stage: the image to edit, the mask canvas over it, zoom, the mask tools and their keys.
 import { cropBox, modelSize } from "./crop.js";
 import { MaskPainter } from "./mask.js";
-import { ERROR_TITLES, hideError, showError } from "./result.js";
+import { ApiError, api, uploadOffer } from "./api.js";
+import { ERROR_TITLES, hideError, setBusy, setProgress, setUploadProgress, showError } from "./result.js";
 import { $, config, currentFamily, state, taskRules } from "./state.js";
-import { contentTypeOf } from "./upload.js";
+import { contentTypeOf, progressText, uploadDirect } from "./upload.js";
 
 const PHOTO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"];
 
@@ -76,22 +77,55 @@ async function loadFile(file) {
     await setBaseImage({ url: objectUrl, name: file.name, file, objectUrl });
   } catch {
     URL.revokeObjectURL(objectUrl);
-    if (type === "image/heic" || type === "image/heif") {
-      showError(
-        "This browser cannot show HEIC photos.",
-        "Safari can; elsewhere, export the photo as JPEG (the server itself reads HEIC).",
-      );
-    } else showError("This file could not be read as an image.", `“${file.name}” may be damaged.`);
+    if (type === "image/heic" || type === "image/heif") await loadThroughServer(file);
+    else showError("This file could not be read as an image.", `“${file.name}” may be damaged.`);
+  }
+}
+
+/** A photo this browser cannot show (HEIC outside Safari): upload it now, show the server's preview. */
+async function loadThroughServer(file) {
+  const controller = new AbortController();
+  state.upload = controller;
+  setBusy(true);
+  setProgress("This browser cannot show HEIC: uploading it for a preview…");
+  try {
+    const onProgress = (loaded, total) => {
+      setProgress(`Uploading the photo for a preview: ${progressText(loaded, total)}`);
+      setUploadProgress(loaded / total);
+    };
+    onProgress(0, file.size);
+    const uploadId = await uploadDirect(file, { offer: uploadOffer, onProgress, signal: controller.signal });
+    setUploadProgress(null);
+    setProgress("Making a preview…");
+    const { data } = await api(`${config.uploadsUrl}/${encodeURIComponent(uploadId)}/preview`, { method: "POST" });
+    const size = { width: data.width, height: data.height };
+    await setBaseImage({ url: data.url, name: file.name, file, uploadId, size });
+  } catch (error) {
+    if (error.code === "cancelled") showError("The upload was cancelled.");
+    else showError(error instanceof ApiError ? error : "This HEIC photo could not be read.", "", { focus: true });
+  } finally {
+    state.upload = null;
+    setUploadProgress(null);
+    setBusy(false);
   }
 }
 
 /** Show an image as the base to paint on, sized by its natural (EXIF-oriented) resolution. */
-export async function setBaseImage({ url, name, file = null, parentId = null, parentOutput = 0, objectUrl = null }) {
+export async function setBaseImage({
+  url,
+  name,
+  file = null,
+  parentId = null,
+  parentOutput = 0,
+  objectUrl = null,
+  uploadId = null,
+  size = null, // the photo's own size when `url` is a smaller preview of it
+}) {
   const probe = new Image();
   probe.src = url;
   await probe.decode();
-  const width = probe.naturalWidth;
-  const height = probe.naturalHeight;
+  const width = size?.width ?? probe.naturalWidth;
+  const height = size?.height ?? probe.naturalHeight;
   if (file && width * height > config.maxPixels) {
     URL.revokeObjectURL(objectUrl);
     showError(
@@ -102,7 +136,7 @@ export async function setBaseImage({ url, name, file = null, parentId = null, pa
     return;
   }
   if (state.image?.objectUrl) URL.revokeObjectURL(state.image.objectUrl);
-  state.image = { width, height, name, file, parentId, parentOutput, objectUrl };
+  state.image = { width, height, name, file, uploadId, parentId, parentOutput, objectUrl };
   els.baseImage.src = url;
   els.baseImage.alt = parentId ? `The result being edited further: ${name}` : `The image being edited: ${name}`;
   painter.reset(width, height);
