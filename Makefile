@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint bench package deploy-rehearsal clean
+.PHONY: run reset test lint bench bench-compare package deploy-rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -35,8 +35,11 @@ package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev
 deploy-rehearsal: package  ## the README's deploy (stack, zappa deploy/update/rollback/undeploy) against a local moto
 	$(BIN)/python -m deploy.rehearsal $(or $(STAGE),production)
 
-bench: $(STAMP)  ## print the performance figures (not a test)
-	$(BIN)/python -m bench
+bench: $(STAMP)  ## the figures beside their baselines: a table on stdout, logs in .bench/bench.log, JSON in .bench/results.json
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-compare: $(STAMP)  ## two runs side by side: make bench-compare A=.bench/results-....json B=.bench/results.json
+	$(BIN)/python -m bench compare $(A) $(or $(B),.bench/results.json)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts dist .bench

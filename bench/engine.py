@@ -6,11 +6,12 @@ import time
 
 import numpy as np
 
-from bench.common import report
+from bench.common import figure, scaled
 from devstack import bedrock_engine
 
 
-def run(samples: int = 9) -> list[dict]:
+def run() -> list[dict]:
+    samples = scaled(9, 1)
     rng = np.random.default_rng(3)
     side = 1024
     ramp = np.linspace(0, 200, side, dtype=np.float32)
@@ -28,7 +29,7 @@ def run(samples: int = 9) -> list[dict]:
             started = time.perf_counter()
             call()
             timings.append((time.perf_counter() - started) * 1000)
-        figures.append(report(name, timings))
+        figures.append(figure(name, timings))
     return figures
 
 

@@ -126,33 +126,38 @@ def _measure(case: str, photo: Path, mask: Path) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def run(sizes: list[int] | None = None) -> list[dict]:
-    results = []
+def measure_all(sizes: list[int]):
+    """For each size: (megapixels, Pillow's figures, {case: the app's figures}), each from its own process."""
     with tempfile.TemporaryDirectory(prefix="imageedit-bench-photos-") as folder:
-        for megapixels in sizes or list(SIZES):
+        for megapixels in sizes:
             photo, mask = _make_photo(megapixels, Path(folder))
             baseline = _measure("pillow", photo, mask)
-            for case in ("erase", "remove_background"):
-                figures = _measure(case, photo, mask)
-                figures.update(
-                    benchmark=f"photo {megapixels} MP {case}",
-                    pillow_seconds=baseline["seconds"],
-                    pillow_peak_mb=baseline["peak_mb"],
-                    pillow_over_imports_mb=baseline["over_imports_mb"],
-                    budget_peak_mb=round(LAMBDA_MEMORY_MB * 0.6),
-                    within_budget=figures["peak_mb"] < LAMBDA_MEMORY_MB * 0.6,
-                )
-                verdict = "OK" if figures["within_budget"] else "OVER"
-                print(
-                    f"{figures['benchmark']:<34} {figures['seconds']:>6.2f} s  "
-                    f"peak {figures['peak_mb']:>5} MB "
-                    f"(+{figures['over_imports_mb']} over imports)  | Pillow decode+encode "
-                    f"{baseline['seconds']:>6.2f} s, peak {baseline['peak_mb']:>5} MB "
-                    f"(+{baseline['over_imports_mb']})  | in {figures['input_mb']} MB, "
-                    f"out {figures['output_mb']} MB  budget < {figures['budget_peak_mb']} MB: {verdict}",
-                    flush=True,
-                )
-                results.append(figures)
+            cases = {case: _measure(case, photo, mask) for case in ("erase", "remove_background")}
+            yield megapixels, baseline, cases
+
+
+def run(sizes: list[int] | None = None) -> list[dict]:
+    """Print one line per case (python -m bench.photos); `make bench` reads them through large_photos."""
+    results = []
+    for megapixels, baseline, cases in measure_all(sizes or list(SIZES)):
+        for case, figures in cases.items():
+            figures.update(
+                benchmark=f"photo {megapixels} MP {case}",
+                pillow_seconds=baseline["seconds"],
+                pillow_peak_mb=baseline["peak_mb"],
+                budget_peak_mb=round(LAMBDA_MEMORY_MB * 0.6),
+                within_budget=figures["peak_mb"] < LAMBDA_MEMORY_MB * 0.6,
+            )
+            verdict = "OK" if figures["within_budget"] else "OVER"
+            print(
+                f"{figures['benchmark']:<34} {figures['seconds']:>6.2f} s  "
+                f"peak {figures['peak_mb']:>5} MB (+{figures['over_imports_mb']} over imports)  | Pillow "
+                f"decode+encode {baseline['seconds']:>6.2f} s, peak {baseline['peak_mb']:>5} MB "
+                f"(+{baseline['over_imports_mb']})  | in {figures['input_mb']} MB, "
+                f"out {figures['output_mb']} MB  budget < {figures['budget_peak_mb']} MB: {verdict}",
+                flush=True,
+            )
+            results.append(figures)
     return results
 
 

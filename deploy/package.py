@@ -9,6 +9,7 @@ separate virtualenv folder with wheels pip selects for Lambda's platform (--plat
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -22,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Outside the project: Zappa walks the project tree (looking for WebSocket handlers, among others) and
 # must not find a second copy of zappa or of the app there.
-BUILD = Path(tempfile.gettempdir()) / "imageedit-build"
+# One folder per checkout, so two worktrees can build at the same time.
+BUILD = Path(tempfile.gettempdir()) / f"imageedit-build-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
 LAMBDA_PYTHON = "3.12"
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 SIZE_BUDGET_MB = 25
