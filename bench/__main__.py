@@ -35,6 +35,7 @@ BENCHMARKS = [
     ("package", "bench.packages"),
     ("local engine", "bench.engine"),
     ("local state", "bench.local_state"),
+    ("access that ends", "bench.revocation"),
 ]
 
 

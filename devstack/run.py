@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{interrupted} edit(s) interrupted by the last stop were recorded as failed (interrupted)")
         username = os.environ.get("DEMO_USERNAME", "demo")
         password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
-        call_command("create_user", username, password=password)
+        call_command("create_user", username, password=password, email=f"{username}@example.com")
         stop_sweeping = threading.Event()
         threading.Thread(target=_sweep_uploads_hourly, args=(stop_sweeping,), daemon=True).start()
         print(
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  local AWS (moto)          {stack.moto_url}   (region us-east-1, keys: testing/testing)\n"
             f"  local Bedrock engine      {stack.bedrock_url}\n"
             f"  local state               {args.state_dir}  (make reset sets it aside)\n"
+            f"  local mail (outbox)       {stack.outbox_dir}  (and a line here per message)\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,17 @@ class LocalStack:
         self._moto_app: SerialisedMoto | None = None
         self._moto_thread: threading.Thread | None = None
         self._bedrock = None
+        self._outbox_tmp: Path | None = None
+        self.outbox = None
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where what Cognito would email is delivered (a private temporary folder without state_dir)."""
+        if self.state_dir:
+            return self.state_dir / "outbox"
+        if self._outbox_tmp is None:
+            self._outbox_tmp = Path(tempfile.mkdtemp(prefix="imageedit-outbox-"))
+        return self._outbox_tmp
 
     def start(self) -> LocalStack:
         from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -72,7 +84,7 @@ class LocalStack:
         from werkzeug.serving import make_server
         from werkzeug.test import Client
 
-        from devstack import s3_post
+        from devstack import cognito_standin, s3_post
         from devstack.bedrock_server import BedrockServer
 
         s3_post.install()
@@ -93,6 +105,8 @@ class LocalStack:
         host, port = self._moto.server_address[:2]
         self.moto_url = f"http://{host}:{port}"
         os.environ.update(CREDENTIALS)
+        # After the replay: replayed codes were accepted by plain moto and must not be mailed again.
+        self.outbox = cognito_standin.install(outbox_dir=self.outbox_dir)
         self.provisioned = provision(self.moto_url, self.names)
         self._bedrock = BedrockServer(port=self.bedrock_port)
         self._bedrock.start()
@@ -188,9 +202,16 @@ def provision(endpoint: str, names: Names) -> Provisioned:
                     "RequireLowercase": True,
                 }
             },
-            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+            # Self sign-up is on locally (the template's AllowSelfSignUp=true); codes go to the outbox.
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},
+            AutoVerifiedAttributes=["email"],
+            AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
             UsernameConfiguration={"CaseSensitive": False},
         )["UserPool"]["Id"]
+        # A second factor (TOTP) is optional locally (the template's MfaConfiguration=OPTIONAL).
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+        )
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)
     if client_id is None:

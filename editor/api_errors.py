@@ -50,7 +50,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, SuspiciousOperation):
         exc = refused_request_error(exc)
     if isinstance(exc, ServiceError):
-        return Response({"error": exc.as_dict()}, status=exc.status)
+        response = Response({"error": exc.as_dict()}, status=exc.status)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     response = exception_handler(exc, context)

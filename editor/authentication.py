@@ -8,6 +8,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 
 from editor.log import log_context_bind
+from editor.services.revocation import token_active_check
 from editor.services.tokens import TokenInvalid, access_token_verify
 from editor.services.web_sessions import session_user
 from editor.users import CognitoUser
@@ -34,6 +35,7 @@ class CognitoJWTAuthentication(authentication.BaseAuthentication):
         try:
             token = parts[1].decode("ascii")
             claims = access_token_verify(token)
+            token_active_check(token=token, claims=claims)
         except UnicodeDecodeError:
             self._refuse(request, "The token is not a well-formed JWT.")
         except TokenInvalid as exc:

@@ -175,6 +175,19 @@ class QuotaCounter(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class FailureCounter(Model):
+    """Failed sign-in or account steps of one username or client address in one time window (id
+    authfail#<scope>#<hash>#<window>), counted atomically; expires by TTL after the window."""
+
+    class Meta:
+        table_name = "ImageGenerationTable"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
 class WebSession(Model):
     """A browser session (ImageEditSessionTable): the Cognito tokens stay server-side, never in a cookie."""
 
@@ -193,6 +206,7 @@ def bind_tables() -> None:
         (ImageEdit, settings.DYNAMODB_TABLE),
         (IdempotencyRecord, settings.DYNAMODB_TABLE),
         (QuotaCounter, settings.DYNAMODB_TABLE),
+        (FailureCounter, settings.DYNAMODB_TABLE),
         (WebSession, settings.SESSION_TABLE),
     ):
         model.Meta.table_name = table_name

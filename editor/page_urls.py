@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import pages
+from editor.views import account_pages, pages
 
 app_name = "pages"
 
@@ -11,6 +11,15 @@ urlpatterns = [
     path("history", pages.history, name="history"),
     path("edits/<str:edit_id>", pages.edit_detail, name="edit"),
     path("edits/<str:edit_id>/delete", pages.edit_delete_page, name="edit-delete"),
-    path("signin", pages.signin, name="signin"),
+    path("signin", account_pages.signin, name="signin"),
+    path("signin/new-password", account_pages.new_password, name="new-password"),
+    path("signin/code", account_pages.signin_code, name="signin-code"),
+    path("signup", account_pages.signup, name="signup"),
+    path("signup/confirm", account_pages.signup_confirm, name="signup-confirm"),
+    path("password/forgot", account_pages.password_forgot, name="password-forgot"),
+    path("password/reset", account_pages.password_reset, name="password-reset"),
+    path("account", account_pages.account, name="account"),
+    path("account/mfa", account_pages.account_mfa, name="account-mfa"),
+    path("account/signout-everywhere", account_pages.signout_everywhere, name="signout-everywhere"),
     path("signout", pages.signout, name="signout"),
 ]

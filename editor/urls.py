@@ -2,12 +2,23 @@
 
 from django.urls import path
 
-from editor.views import auth, edits, uploads
+from editor.views import accounts, auth, edits, uploads
 
 app_name = "api"
 
 urlpatterns = [
-    path("auth/token", auth.TokenApi.as_view(), name="auth-token"),
+    path("auth/token", accounts.SignInApi.as_view(), name="auth-token"),
+    path("auth/challenge", accounts.ChallengeApi.as_view(), name="auth-challenge"),
+    path("auth/password-policy", accounts.PasswordPolicyApi.as_view(), name="auth-password-policy"),
+    path("auth/signup", accounts.SignUpApi.as_view(), name="auth-signup"),
+    path("auth/confirm", accounts.ConfirmApi.as_view(), name="auth-confirm"),
+    path("auth/resend", accounts.ResendApi.as_view(), name="auth-resend"),
+    path("auth/forgot", accounts.ForgotApi.as_view(), name="auth-forgot"),
+    path("auth/reset", accounts.ResetApi.as_view(), name="auth-reset"),
+    path("auth/password", accounts.PasswordApi.as_view(), name="auth-password"),
+    path("auth/signout", accounts.SignOutApi.as_view(), name="auth-signout"),
+    path("auth/mfa", accounts.MfaApi.as_view(), name="auth-mfa"),
+    path("auth/mfa/setup", accounts.MfaSetupApi.as_view(), name="auth-mfa-setup"),
     path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
     path("me", auth.MeApi.as_view(), name="me"),
     path("edits", edits.EditCollectionApi.as_view(), name="edits"),

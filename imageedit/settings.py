@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "editor.middleware.ContentSecurityPolicyMiddleware",
+    "editor.cache_control.NoStoreApiMiddleware",
 ]
 
 ROOT_URLCONF = "imageedit.urls"
@@ -233,3 +234,18 @@ LOGGING = {
         "devstack": {"level": "WARNING"},
     },
 }
+
+# --- Accounts --------------------------------------------------------------------------------------
+# The bound on access that ends: a signed-out, disabled or deleted person's token is refused at most this
+# long after the change (the app asks Cognito about each token at most once per interval).
+TOKEN_STATE_CHECK_SECONDS = env.float("TOKEN_STATE_CHECK_SECONDS", default=30)
+if not 0 <= TOKEN_STATE_CHECK_SECONDS <= 60:
+    raise ImproperlyConfigured("TOKEN_STATE_CHECK_SECONDS must be between 0 and 60 (the stated bound).")
+# While Cognito cannot answer, tokens are admitted on their signature and asked about again after this.
+TOKEN_STATE_OUTAGE_RETRY_SECONDS = env.float("TOKEN_STATE_OUTAGE_RETRY_SECONDS", default=5)
+# Failed sign-ins and account steps, counted in DynamoDB per username and per client address.
+AUTH_FAILURE_WINDOW_SECONDS = env.int("AUTH_FAILURE_WINDOW_SECONDS", default=900)
+AUTH_FAILURE_LIMIT_PER_USERNAME = env.int("AUTH_FAILURE_LIMIT_PER_USERNAME", default=10)
+AUTH_FAILURE_LIMIT_PER_ADDRESS = env.int("AUTH_FAILURE_LIMIT_PER_ADDRESS", default=50)
+# The pool's password policy and sign-up setting (DescribeUserPool), cached this long per process.
+USER_POOL_SETTINGS_CACHE_SECONDS = env.int("USER_POOL_SETTINGS_CACHE_SECONDS", default=300)

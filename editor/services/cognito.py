@@ -48,13 +48,26 @@ def _initiate_auth(flow: str, parameters: dict) -> dict:
             "auth_unavailable", "Sign-in is unavailable right now; try again.", status=503
         ) from exc
     if "AuthenticationResult" not in response:
-        challenge = response.get("ChallengeName", "a challenge")
-        raise ServiceError(
-            "challenge_required",
-            f"This account must complete {challenge} before signing in (for example set a new password).",
-            status=403,
+        raise ChallengeRequired(
+            challenge=response.get("ChallengeName", ""),
+            session=response.get("Session", ""),
+            username=(response.get("ChallengeParameters") or {}).get(
+                "USERNAME", parameters.get("USERNAME", "")
+            ),
         )
     return response["AuthenticationResult"]
+
+
+class ChallengeRequired(ServiceError):
+    """Cognito wants one more step (a new password, a second factor) before it issues tokens."""
+
+    def __init__(self, *, challenge: str, session: str, username: str) -> None:
+        super().__init__(
+            "challenge_required",
+            f"This account must complete {challenge or 'a challenge'} before signing in.",
+            status=403,
+        )
+        self.challenge, self.session, self.username = challenge, session, username
 
 
 def cognito_sign_in(*, username: str, password: str) -> dict:
@@ -88,21 +101,19 @@ def cognito_refresh(*, refresh_token: str) -> dict:
 
 
 def cognito_sign_out(*, access_token: str, refresh_token: str) -> None:
-    """Revoke the tokens; best effort, because signing out must never fail for the person.
+    """Revoke the refresh token and the tokens issued from it; best effort, signing out never fails.
 
-    RevokeToken ends the refresh token and the tokens issued from it. The local stack (moto) lacks it,
-    so fall back to GlobalSignOut, which moto does implement.
+    Only this sign-in ends (RevokeToken): other devices stay signed in. The app's check of each token
+    (services/revocation.py) refuses the access token within its bound, at once in this process.
     """
-    client = aws_client("cognito-idp")
+    from editor.services.revocation import token_ended_mark
+
     try:
-        client.revoke_token(Token=refresh_token, ClientId=settings.COGNITO_APP_CLIENT_ID)
-        return
-    except (ClientError, BotoCoreError) as exc:
-        logger.info("revoke_token failed, trying global_sign_out", extra={"error": str(exc)})
-    try:
-        client.global_sign_out(AccessToken=access_token)
+        aws_client("cognito-idp").revoke_token(Token=refresh_token, ClientId=settings.COGNITO_APP_CLIENT_ID)
     except (ClientError, BotoCoreError) as exc:
         logger.warning("sign-out revocation failed", extra={"error": str(exc)})
+        return
+    token_ended_mark(token=access_token)
 
 
 def cognito_user_create(*, username: str, password: str, email: str = "", pool_id: str = "") -> str:

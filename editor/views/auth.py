@@ -1,4 +1,4 @@
-"""Sign-in API for REST clients: username and password to Cognito tokens, refresh, and who am I."""
+"""Token API for REST clients: refresh, and who am I (sign-in is in views/accounts.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from editor.serializers import MeOutput, RefreshInput, SignInInput, TokensOutput
-from editor.services.cognito import cognito_refresh, cognito_sign_in
-
-
-class TokenApi(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(request=SignInInput, responses={200: TokensOutput}, auth=[])
-    def post(self, request):
-        data = SignInInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(cognito_sign_in(**data.validated_data))
+from editor.serializers import MeOutput, RefreshInput, TokensOutput
+from editor.services.cognito import cognito_refresh
 
 
 class RefreshApi(APIView):

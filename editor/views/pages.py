@@ -1,4 +1,4 @@
-"""Server-rendered pages: sign in and out, the editor, the history and one edit's details."""
+"""Server-rendered pages: the editor, the history, one edit's details, and sign out."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
-from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES, ImageEdit
@@ -25,7 +24,7 @@ from editor.services.bedrock.tasks import ASPECT_RATIOS, TASK_RULES
 from editor.services.edits.deletion import edit_delete
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
-from editor.services.web_sessions import session_sign_in, session_sign_out, session_user
+from editor.services.web_sessions import session_sign_out, session_user
 
 HISTORY_PAGE_SIZE = 20
 _FLASH_KEY = "flash"
@@ -111,39 +110,6 @@ def _service_error_page(request, exc: ServiceError):
     if exc.status == 404:
         raise Http404(exc.message) from exc
     return render(request, "editor/error.html", {"message": exc.message}, status=exc.status)
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def signin(request):
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    if request.method == "GET" and session_user(request) is not None:
-        return redirect(next_url)
-    error = None
-    username = ""
-    if request.method == "POST":
-        username = request.POST.get("username", "").strip()[:128]
-        password = request.POST.get("password", "")[:256]
-        if not username or not password:
-            error = "Enter your username and password."
-        else:
-            try:
-                session_sign_in(request, username=username, password=password)
-            except ServiceError as exc:
-                error = exc.message
-            else:
-                rotate_token(request)  # a new CSRF token for the new identity, as django.contrib.auth does
-                return redirect(next_url)
-    return render(
-        request,
-        "editor/signin.html",
-        {
-            "error": error,
-            "username": username,
-            "next": next_url,
-            "signed_out": request.GET.get("signed_out") == "1",
-        },
-    )
 
 
 @require_POST

@@ -30,6 +30,7 @@ EXPECTED = {
     "large photos": ["large photos"],
     "package": ["package, imageedit: zipped", "package, minimal app: zipped"],
     "local engine": ["local engine: inpaint"],
+    "access that ends": ["auth: full authenticate, warm cache", "auth: token-state check alone, warm"],
     "local state": ["start-up to /healthz, 20 edits", "  start-up to /healthz, empty state"],
 }
 NEEDS_LAMBDA_PYTHON = {"cold start", "package"}

@@ -139,11 +139,15 @@ class TestSignIn:
 
 @pytest.mark.usefixtures("local_stack")
 class TestTokenRefusals:
-    def test_forged_token_with_the_pool_key_is_accepted(self):
+    def test_forged_token_with_the_pool_key_passes_the_signature_checks(self):
         # The control case: proves the refusals below fail for the reason they name, not for the forging.
-        response = get_me(f"Bearer {forge()}")
-        assert response.status_code == 200
-        assert response.json()["sub"] == "forged-sub"
+        from editor.services.tokens import access_token_verify
+
+        assert access_token_verify(forge())["sub"] == "forged-sub"
+
+    def test_forged_token_that_cognito_never_issued_is_refused(self):
+        # A validly signed token is not enough: Cognito must still know it (see services/revocation.py).
+        assert_refused(get_me(f"Bearer {forge()}"), "sign-in has ended")
 
     def test_no_header(self):
         response = get_me(None)

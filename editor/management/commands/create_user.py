@@ -1,4 +1,4 @@
-"""Add a confirmed user to the Cognito pool (local or real), since sign-up may be closed in production."""
+"""Add a user to the Cognito pool (local or real): confirmed with a password, or invited by email."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -6,18 +6,36 @@ from editor.services.cognito import cognito_user_create
 
 
 class Command(BaseCommand):
-    help = "Create (or reset the password of) a Cognito user with a permanent password."
+    help = (
+        "Create (or reset the password of) a Cognito user with a permanent password, or with --temporary "
+        "invite them: Cognito emails a temporary password (locally: the outbox) to change at first sign-in."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--password", required=True)
+        parser.add_argument("--password", default="", help="the permanent password (not with --temporary)")
+        parser.add_argument(
+            "--temporary", action="store_true", help="invite by email with a temporary password"
+        )
         parser.add_argument("--email", default="")
         parser.add_argument("--pool-id", default="", help="defaults to COGNITO_USER_POOL_ID")
 
-    def handle(self, *args, username, password, email, pool_id, **options):
+    def handle(self, *args, username, password, temporary, email, pool_id, **options):
         from botocore.exceptions import ClientError
 
+        if temporary and (password or not email):
+            raise CommandError("--temporary needs --email (where the invitation goes) and no --password.")
+        if not temporary and not password:
+            raise CommandError("Give --password, or --temporary --email to send an invitation.")
         try:
+            if temporary:
+                from editor.services.accounts import account_invite
+
+                sub, _ = account_invite(username=username, email=email, pool_id=pool_id)
+                self.stdout.write(
+                    f"user {username} invited (sub {sub}); the temporary password went to {email}"
+                )
+                return
             sub = cognito_user_create(username=username, password=password, email=email, pool_id=pool_id)
         except ClientError as exc:
             raise CommandError(exc.response["Error"].get("Message") or str(exc)) from exc

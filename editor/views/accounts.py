@@ -1,0 +1,297 @@
+"""Account API under /api/v1/auth/: sign in and its challenge, sign up, codes, passwords, sign out."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from editor.errors import ServiceError
+from editor.serializers import SignInInput, TokensOutput
+from editor.services import accounts, pool_rules
+from editor.services.web_sessions import session_access_token
+
+USERNAME = {"max_length": 128, "trim_whitespace": True}
+PASSWORD = {"max_length": 256, "trim_whitespace": False, "style": {"input_type": "password"}}
+CODE = {"max_length": 16, "trim_whitespace": True}
+
+
+def client_address(request) -> str:
+    """The caller's address: API Gateway's sourceIp (Zappa puts it in REMOTE_ADDR), never a header."""
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def request_access_token(request) -> str | None:
+    """The access token this request was authenticated with (Bearer header or the web session)."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return session_access_token(request._request)
+
+
+def _self_sign_up_required() -> None:
+    # When the pool does not let people sign up, the routes are absent, as the page is.
+    if not pool_rules.pool_settings().self_sign_up:
+        raise Http404
+
+
+class _PublicApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def valid(self, serializer_class, request) -> dict:
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
+
+_CHALLENGE_OUTPUT = inline_serializer(
+    "ChallengeOutput",
+    {
+        "challenge": serializers.CharField(),
+        "session": serializers.CharField(),
+        "username": serializers.CharField(),
+    },
+)
+
+
+class SignInApi(_PublicApi):
+    @extend_schema(
+        request=SignInInput,
+        responses={200: TokensOutput, 429: None},
+        auth=[],
+        description="Tokens, or {challenge: NEW_PASSWORD_REQUIRED, session, username} for a first sign-in "
+        "with a temporary password (answer it at /auth/challenge).",
+    )
+    def post(self, request):
+        data = self.valid(SignInInput, request)
+        return Response(accounts.account_sign_in(**data, address=client_address(request)))
+
+
+class ChallengeApi(_PublicApi):
+    class ChallengeInput(serializers.Serializer):
+        challenge = serializers.ChoiceField(
+            choices=accounts.SUPPORTED_CHALLENGES, default="NEW_PASSWORD_REQUIRED"
+        )
+        username = serializers.CharField(**USERNAME)
+        session = serializers.CharField(min_length=20, max_length=2048)
+        new_password = serializers.CharField(required=False, **PASSWORD)
+        code = serializers.RegexField(
+            r"^[0-9]{6}$", required=False, error_messages={"invalid": "Six digits."}
+        )
+
+        def validate(self, data):
+            needed = "new_password" if data["challenge"] == "NEW_PASSWORD_REQUIRED" else "code"
+            if needed not in data:
+                raise serializers.ValidationError({needed: f"{data['challenge']} needs {needed}."})
+            return data
+
+    @extend_schema(
+        request=ChallengeInput,
+        responses={200: TokensOutput},
+        auth=[],
+        description="Answer the challenge /auth/token returned: NEW_PASSWORD_REQUIRED with new_password, "
+        "SOFTWARE_TOKEN_MFA with the 6-digit code of the person's authenticator app.",
+    )
+    def post(self, request):
+        data = self.valid(self.ChallengeInput, request)
+        common = {
+            "username": data["username"],
+            "session": data["session"],
+            "address": client_address(request),
+        }
+        if data["challenge"] == "SOFTWARE_TOKEN_MFA":
+            return Response(accounts.account_mfa_answer(code=data["code"], **common))
+        return Response(accounts.account_new_password(new_password=data["new_password"], **common))
+
+
+_POLICY_OUTPUT = inline_serializer(
+    "PasswordPolicy", {"rules": serializers.ListField(), "self_sign_up": serializers.BooleanField()}
+)
+
+
+class PasswordPolicyApi(_PublicApi):
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "PasswordPolicy",
+                {"rules": serializers.ListField(), "self_sign_up": serializers.BooleanField()},
+            )
+        },
+        auth=[],
+    )
+    def get(self, request):
+        return Response(
+            {"rules": pool_rules.password_rules(), "self_sign_up": pool_rules.pool_settings().self_sign_up}
+        )
+
+
+class SignUpApi(_PublicApi):
+    class SignUpInput(serializers.Serializer):
+        username = serializers.RegexField(
+            r"^[^\s@]{1,128}$", error_messages={"invalid": "Use 1-128 characters, no spaces and no @."}
+        )
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(**PASSWORD)
+
+    @extend_schema(request=SignUpInput, responses={201: None}, auth=[])
+    def post(self, request):
+        _self_sign_up_required()
+        data = self.valid(self.SignUpInput, request)
+        result = accounts.account_sign_up(**data, address=client_address(request))
+        return Response(result, status=status.HTTP_201_CREATED)
+
+
+class ConfirmApi(_PublicApi):
+    class ConfirmInput(serializers.Serializer):
+        username = serializers.CharField(**USERNAME)
+        code = serializers.CharField(**CODE)
+
+    @extend_schema(request=ConfirmInput, responses={200: None}, auth=[])
+    def post(self, request):
+        _self_sign_up_required()
+        data = self.valid(self.ConfirmInput, request)
+        accounts.account_confirm(**data, address=client_address(request))
+        return Response({"confirmed": True})
+
+
+class UsernameInput(serializers.Serializer):
+    username = serializers.CharField(**USERNAME)
+
+
+class ResendApi(_PublicApi):
+    @extend_schema(request=UsernameInput, responses={202: None}, auth=[])
+    def post(self, request):
+        _self_sign_up_required()
+        data = self.valid(UsernameInput, request)
+        accounts.account_code_resend(**data, address=client_address(request))
+        return Response({"status": "code_sent_if_unconfirmed"}, status=status.HTTP_202_ACCEPTED)
+
+
+class ForgotApi(_PublicApi):
+    @extend_schema(request=UsernameInput, responses={202: None}, auth=[])
+    def post(self, request):
+        data = self.valid(UsernameInput, request)
+        accounts.account_password_forgot(**data, address=client_address(request))
+        return Response({"status": "code_sent_if_account_exists"}, status=status.HTTP_202_ACCEPTED)
+
+
+class ResetApi(_PublicApi):
+    class ResetInput(serializers.Serializer):
+        username = serializers.CharField(**USERNAME)
+        code = serializers.CharField(**CODE)
+        password = serializers.CharField(**PASSWORD)
+
+    @extend_schema(request=ResetInput, responses={200: None}, auth=[])
+    def post(self, request):
+        data = self.valid(self.ResetInput, request)
+        accounts.account_password_reset(**data, address=client_address(request))
+        return Response({"reset": True})
+
+
+class PasswordApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class PasswordInput(serializers.Serializer):
+        old_password = serializers.CharField(**PASSWORD)
+        new_password = serializers.CharField(**PASSWORD)
+
+    @extend_schema(request=PasswordInput, responses={200: None})
+    def post(self, request):
+        data = self.PasswordInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.account_password_change(
+            access_token=request_access_token(request),
+            username=request.user.username,
+            address=client_address(request),
+            **data.validated_data,
+        )
+        return Response({"changed": True})
+
+
+class SignOutApi(APIView):
+    permission_classes = [AllowAny]
+
+    class SignOutInput(serializers.Serializer):
+        refresh_token = serializers.CharField(max_length=8192, required=False)
+
+    @extend_schema(
+        request=SignOutInput,
+        parameters=[OpenApiParameter("everywhere", bool, description="1: end every sign-in (GlobalSignOut)")],
+        responses={200: None},
+        description="Revoke a refresh token and the access tokens issued from it (RevokeToken), or with "
+        "?everywhere=1 and a Bearer token end every sign-in of the person (GlobalSignOut).",
+    )
+    def post(self, request):
+        data = self.SignOutInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if request.query_params.get("everywhere") in ("1", "true"):
+            if request.user is None:
+                raise ServiceError(
+                    "not_authenticated", "Send your access token to sign out everywhere.", status=401
+                )
+            accounts.account_sign_out_everywhere(access_token=request_access_token(request))
+            return Response({"signed_out": "everywhere"})
+        if "refresh_token" not in data.validated_data:
+            raise ServiceError("invalid_request", "refresh_token: send the refresh token to revoke.")
+        accounts.account_sign_out(refresh_token=data.validated_data["refresh_token"])
+        return Response({"signed_out": "this_sign_in"})
+
+
+class MfaCodeInput(serializers.Serializer):
+    code = serializers.RegexField(
+        r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6 digits the app shows."}
+    )
+
+
+class MfaApi(APIView):
+    """The signed-in person's TOTP second factor: is it on, confirm a setup with a code, turn it off."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: None}, description="Whether a second factor is on, and the pool's setting."
+    )
+    def get(self, request):
+        enabled = accounts.account_mfa_enabled(access_token=request_access_token(request))
+        return Response({"enabled": enabled, "pool": pool_rules.pool_settings().mfa})
+
+    @extend_schema(request=MfaCodeInput, responses={200: None}, description="Finish setting up with a code.")
+    def post(self, request):
+        data = MfaCodeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.account_mfa_setup_verify(
+            access_token=request_access_token(request),
+            username=request.user.username,
+            code=data.validated_data["code"],
+            address=client_address(request),
+        )
+        return Response({"enabled": True})
+
+    @extend_schema(
+        responses={200: None}, description="Turn the second factor off (pools where it is optional)."
+    )
+    def delete(self, request):
+        accounts.account_mfa_disable(access_token=request_access_token(request))
+        return Response({"enabled": False})
+
+
+class MfaSetupApi(APIView):
+    """Start setting up a TOTP second factor: a new secret, its otpauth:// URI and an SVG QR code."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={200: None},
+        description="Start setting up: a new secret, its otpauth:// URI and an SVG QR code for the app.",
+    )
+    def post(self, request):
+        return Response(
+            accounts.account_mfa_setup_start(
+                access_token=request_access_token(request), username=request.user.username
+            )
+        )
