@@ -243,6 +243,7 @@ def package_check(path: Path) -> dict:
         "imageedit/settings.py",
         "editor/models.py",
         "django/__init__.py",
+        "pi_heif/",  # HEIC photos
         "editor/static/editor/",
     ):
         if not any(name.startswith(required) for name in names):

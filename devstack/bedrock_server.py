@@ -784,9 +784,26 @@ class FaultQueue:
 # --- HTTP ---
 
 
+class InvocationCount:
+    """How many InvokeModel calls reached the engine, per model id (tests assert a refusal sent none)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def add(self, model_id: str) -> None:
+        with self._lock:
+            self._counts[model_id] = self._counts.get(model_id, 0) + 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     faults: FaultQueue
+    invocations: InvocationCount
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -796,6 +813,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self._path() == "/_engine/health":
             self._send_json(200, {"status": "ok"})
+        elif self._path() == "/_engine/invocations":
+            counts = self.server.invocations.snapshot()
+            self._send_json(200, {"total": sum(counts.values()), "by_model": counts})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for GET {self._path()}"))
 
@@ -843,6 +863,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _invoke(self, model_id: str, raw: bytes | None) -> None:
         started = time.perf_counter()
+        self.server.invocations.add(model_id)
         try:
             fault = self.server.faults.take(model_id)
             if fault:
@@ -898,6 +919,7 @@ class BedrockServer:
         self.host = host
         self.port = port
         self.faults = FaultQueue()
+        self.invocations = InvocationCount()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -910,6 +932,7 @@ class BedrockServer:
     def start(self) -> BedrockServer:
         self._httpd = _HTTPServer((self.host, self.port), _Handler)
         self._httpd.faults = self.faults
+        self._httpd.invocations = self.invocations
         # A short poll interval keeps stop() quick; shutdown() waits for the loop's next poll.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

@@ -28,6 +28,18 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _sweep_uploads_hourly(stop: threading.Event) -> None:
+    """The local stand-in for the bucket's lifecycle rule: delete direct uploads no edit used in time."""
+    from editor.services.uploads import uploads_sweep
+
+    while not stop.is_set():
+        try:
+            uploads_sweep()
+        except Exception:  # the next round tries again; a sweep must never stop the app
+            logging.getLogger("devstack").warning("upload sweep failed", exc_info=True)
+        stop.wait(3600)
+
+
 def _ignore_signals() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.SIG_IGN)
@@ -74,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         username = os.environ.get("DEMO_USERNAME", "demo")
         password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
         call_command("create_user", username, password=password, email=f"{username}@example.com")
+        stop_sweeping = threading.Event()
+        threading.Thread(target=_sweep_uploads_hourly, args=(stop_sweeping,), daemon=True).start()
         print(
             "\n"
             f"  imageedit is running at   http://127.0.0.1:{args.port}/\n"

@@ -22,6 +22,8 @@ CLIENT_NAME = "imageedit-web"
 # moto's ids come from its random generator; the state keeps the ids made, the seed makes a fresh stack's
 # ids the same on every machine.
 MOTO_SEED = 20261124
+# The local app's origins, whatever its port (S3 CORS allows one wildcard per origin).
+LOCAL_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -84,10 +86,11 @@ class LocalStack:
         from werkzeug.serving import make_server
         from werkzeug.test import Client
 
-        from devstack import cognito_standin
+        from devstack import cognito_standin, s3_post
         from devstack.bedrock_server import BedrockServer
 
         kms_digest_signing_install()
+        s3_post.install()
         app = DomainDispatcherApplication(create_backend_app)
         Client(app).post(f"/moto-api/seed?a={MOTO_SEED}")
         store = None
@@ -175,6 +178,22 @@ def provision(endpoint: str, names: Names) -> Provisioned:
     s3 = _client("s3", endpoint)
     if names.bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=names.bucket)
+    # As in infra/template.yaml: the app's pages read images and POST uploads straight to the bucket.
+    s3.put_bucket_cors(
+        Bucket=names.bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "ID": "page-reads-images-and-posts-uploads",
+                    "AllowedMethods": ["GET", "HEAD", "POST"],
+                    "AllowedOrigins": list(LOCAL_ORIGINS),
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag", "Content-Length", "Content-Type"],
+                    "MaxAgeSeconds": 3000,
+                }
+            ]
+        },
+    )
 
     cognito = _client("cognito-idp", endpoint)
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]

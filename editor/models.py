@@ -99,6 +99,7 @@ class OutputImage:
     seed: int | None = None
     # Content Credentials: "signed", "development" (signed with the local stack's certificate), "unsigned".
     credentials: str | None = None
+    jpeg_quality: int | None = None  # set when the app re-encoded a photo's result as JPEG
 
 
 class OutputImagesAttribute(UnicodeAttribute):
@@ -136,6 +137,9 @@ class ImageEdit(Model):
     input_content_type = UnicodeAttribute(null=True)
     input_width = NumberAttribute(null=True)
     input_height = NumberAttribute(null=True)
+    # The size the model worked at, when it saw the photo (or a crop of it) scaled down.
+    model_width = NumberAttribute(null=True)
+    model_height = NumberAttribute(null=True)
     outputs = OutputImagesAttribute(default=list)
     parameters = JSONAttribute(default=dict)
     parent_id = UnicodeAttribute(null=True)

@@ -29,6 +29,7 @@ def edit_present(edit: ImageEdit, *, for_list: bool = False) -> dict:
                 "content_type": output.content_type,
                 "seed": _int(output.seed),
                 "content_credentials": output.credentials,
+                "jpeg_quality": _int(output.jpeg_quality),
             }
         )
     parameters = dict(edit.parameters or {})
@@ -51,6 +52,9 @@ def edit_present(edit: ImageEdit, *, for_list: bool = False) -> dict:
         "mask_url": None if for_list else presigned_url(key=edit.mask_reference),
         "input_width": _int(edit.input_width),
         "input_height": _int(edit.input_height),
+        "model_size": {"width": int(edit.model_width), "height": int(edit.model_height)}
+        if edit.model_width
+        else None,
         "outputs": outputs,
         "filtered_count": int(edit.filtered_count or 0),
         "parent_id": edit.parent_id,

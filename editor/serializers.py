@@ -37,11 +37,19 @@ class MeOutput(serializers.Serializer):
 
 
 class EditCreateInput(serializers.Serializer):
-    """POST /api/v1/edits: multipart (image and mask files) or JSON (generate, or continue from parent_id)."""
+    """POST /api/v1/edits: multipart (image and mask files) or JSON (generate, continue from parent_id, or
+    name direct uploads by upload_id and mask_upload_id)."""
 
     task = serializers.ChoiceField(choices=TASKS)
     image = serializers.FileField(required=False)
     mask = serializers.FileField(required=False)
+    upload_id = serializers.UUIDField(
+        required=False,
+        help_text="A photo sent straight to storage (POST /api/v1/uploads), in place of image.",
+    )
+    mask_upload_id = serializers.UUIDField(
+        required=False, help_text="A mask sent straight to storage, in place of mask."
+    )
     prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000, trim_whitespace=False)
     negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     model = serializers.ChoiceField(choices=list(ADAPTERS), required=False)
@@ -72,18 +80,33 @@ class EditCreateInput(serializers.Serializer):
         attrs["spec"]."""
         task = attrs["task"]
         rule = TASK_RULES[task]
-        if rule.image and "image" not in attrs and "parent_id" not in attrs:
+        # An image (sent, or uploaded) with a parent_id edits that image and records the parent.
+        sources = [name for name in ("image", "upload_id", "parent_id") if name in attrs]
+        if "image" in attrs and "upload_id" in attrs:
+            raise serializers.ValidationError({"upload_id": "Send one image: image or upload_id, not both."})
+        if "mask" in attrs and "mask_upload_id" in attrs:
+            raise serializers.ValidationError({"mask_upload_id": "Send one mask: mask or mask_upload_id."})
+        if rule.image and not sources:
             raise serializers.ValidationError(
-                {"image": f"The '{task}' task needs an image (or a parent_id)."}
+                {"image": f"The '{task}' task needs an image (or an upload_id, or a parent_id)."}
             )
-        if rule.mask and "mask" not in attrs:
+        if rule.mask and "mask" not in attrs and "mask_upload_id" not in attrs:
             raise serializers.ValidationError(
                 {"mask": f"The '{task}' task needs a mask: paint the area to change."}
             )
-        if not rule.image and ("image" in attrs or "mask" in attrs):
+        if not rule.image and any(name in attrs for name in ("image", "mask", "upload_id", "mask_upload_id")):
             raise serializers.ValidationError(
                 {"image": f"The '{task}' task makes an image from the prompt alone."}
             )
+        for name in ("image", "mask"):
+            if name in attrs and attrs[name].size > settings.MAX_UPLOAD_BYTES:
+                raise ServiceError(
+                    "image_too_large",
+                    f"The {name} is {attrs[name].size / 1e6:.1f} MB; files over "
+                    f"{settings.MAX_UPLOAD_BYTES / 1e6:.1f} MB go straight to storage: POST /api/v1/uploads, "
+                    f"then send its upload_id.",
+                    status=413,
+                )
         uploaded = sum(attrs[name].size for name in ("image", "mask") if name in attrs)
         if uploaded > settings.MAX_REQUEST_UPLOAD_BYTES:
             # Lambda takes 6 MB per request after API Gateway's base64: refuse clearly before it does.
@@ -120,6 +143,14 @@ class EditImageOutput(serializers.Serializer):
         "certificate) or unsigned (signing failed and C2PA_ON_SIGNING_FAILURE=unsigned); null on older "
         "results.",
     )
+    jpeg_quality = serializers.IntegerField(
+        allow_null=True, help_text="The JPEG quality the app re-encoded a photo's result at, if it did."
+    )
+
+
+class ModelSizeOutput(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
 
 
 class EditOutput(serializers.Serializer):
@@ -141,6 +172,9 @@ class EditOutput(serializers.Serializer):
     mask_url = serializers.URLField(allow_null=True, help_text="Only on a single edit, not in lists.")
     input_width = serializers.IntegerField(allow_null=True)
     input_height = serializers.IntegerField(allow_null=True)
+    model_size = ModelSizeOutput(
+        allow_null=True, help_text="The size the model worked at, when it saw the photo scaled down."
+    )
     outputs = EditImageOutput(many=True)
     filtered_count = serializers.IntegerField()
     parent_id = serializers.CharField(allow_null=True)
@@ -153,3 +187,27 @@ class EditOutput(serializers.Serializer):
 class EditListOutput(serializers.Serializer):
     results = EditOutput(many=True)
     next_cursor = serializers.CharField(allow_null=True)
+
+
+class UploadCreateInput(serializers.Serializer):
+    """POST /api/v1/uploads: what the browser is about to send straight to S3."""
+
+    content_type = serializers.CharField(
+        max_length=100, help_text="image/jpeg, image/png, image/webp or image/heic"
+    )
+    size = serializers.IntegerField(min_value=1, help_text="The file's size in bytes.")
+    filename = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class UploadOutput(serializers.Serializer):
+    upload_id = serializers.CharField()
+    url = serializers.URLField(help_text="POST the fields, then the file as the last part named 'file'.")
+    fields = serializers.DictField(child=serializers.CharField())
+    expires_in = serializers.IntegerField(help_text="Seconds the POST may start within.")
+    max_bytes = serializers.IntegerField()
+
+
+class UploadPreviewOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="A JPEG of the photo, at most 2,048 pixels a side; lives minutes.")
+    width = serializers.IntegerField(help_text="The photo's own width (upright), which a mask must match.")
+    height = serializers.IntegerField()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import accounts, auth, edits, versions
+from editor.views import accounts, auth, edits, uploads, versions
 
 app_name = "api"
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(), name="edit-detail"),
     path("edits/<str:edit_id>/versions", versions.VersionsApi.as_view(), name="edit-versions"),
     path("models", edits.ModelsApi.as_view(), name="models"),
+    path("uploads", uploads.UploadsApi.as_view(), name="uploads"),
+    path("uploads/<str:upload_id>/preview", uploads.UploadPreviewApi.as_view(), name="upload-preview"),
 ]

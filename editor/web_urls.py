@@ -7,7 +7,7 @@ Cognito tokens stay in the server-side session and never reach the browser's Jav
 from django.urls import path
 
 from editor.authentication import CognitoSessionAuthentication
-from editor.views import auth, edits, versions
+from editor.views import auth, edits, uploads, versions
 
 app_name = "web"
 
@@ -19,6 +19,12 @@ urlpatterns = [
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(**SESSION_ONLY), name="edit-detail"),
     path("edits/<str:edit_id>/versions", versions.VersionsApi.as_view(**SESSION_ONLY), name="edit-versions"),
     path("models", edits.ModelsApi.as_view(**SESSION_ONLY), name="models"),
+    path("uploads", uploads.UploadsApi.as_view(**SESSION_ONLY), name="uploads"),
+    path(
+        "uploads/<str:upload_id>/preview",
+        uploads.UploadPreviewApi.as_view(**SESSION_ONLY),
+        name="upload-preview",
+    ),
 ]
 
 

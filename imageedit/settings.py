@@ -155,8 +155,22 @@ SESSION_ENGINE = "editor.sessions"
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=4 * 1024 * 1024)
 # Image and mask together: 4.4 MB grows to ~5.9 MB in base64, just inside Lambda's 6 MB.
 MAX_REQUEST_UPLOAD_BYTES = env.int("MAX_REQUEST_UPLOAD_BYTES", default=4_400_000)
-# Stability's limit for edit inputs; Pillow's decompression-bomb check fires above it.
-MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=9_437_184)
+# Photos (sent in the request up to MAX_UPLOAD_BYTES, or straight to S3 with a presigned POST) are
+# edited at full resolution up to these; the models see what fits them (editor/services/regions.py).
+# Pillow's own decompression-bomb check is a backstop at twice MAX_PHOTO_PIXELS.
+MAX_PHOTO_BYTES = env.int("MAX_PHOTO_BYTES", default=50 * 1000 * 1000)
+MAX_PHOTO_PIXELS = env.int("MAX_PHOTO_PIXELS", default=100_000_000)
+UPLOAD_POST_TTL_SECONDS = env.int("UPLOAD_POST_TTL_SECONDS", default=300)
+# How long an upload can be used by edits after it was stored; the bucket's lifecycle rule (one day) and
+# the local sweep remove it after that.
+UPLOAD_MAX_AGE_SECONDS = env.int("UPLOAD_MAX_AGE_SECONDS", default=24 * 3600)
+# Mask-local tasks (inpaint, erase) send the model a crop: the mask's box plus this much context.
+CROP_PADDING_FRACTION = env.float("CROP_PADDING_FRACTION", default=0.25)
+CROP_PADDING_MIN_PX = env.int("CROP_PADDING_MIN_PX", default=64)
+# The soft edge where the model's answer meets the original (Gaussian radius, full-resolution pixels).
+COMPOSITE_FEATHER_PX = env.int("COMPOSITE_FEATHER_PX", default=6)
+# A JPEG (or HEIC) photo's result is a JPEG at this quality; the stored output records it.
+PHOTO_JPEG_QUALITY = env.int("PHOTO_JPEG_QUALITY", default=95)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # Content Credentials (C2PA) on every result: signed by this KMS key (ECC_NIST_P256, SIGN_VERIFY) with this

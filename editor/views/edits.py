@@ -69,6 +69,8 @@ class EditCreateApi(APIView):
             spec=values["spec"],
             image=values["image"].read() if "image" in values else None,
             mask=values["mask"].read() if "mask" in values else None,
+            upload_id=str(values["upload_id"]) if "upload_id" in values else None,
+            mask_upload_id=str(values["mask_upload_id"]) if "mask_upload_id" in values else None,
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
             parent_output=values.get("parent_output", 0),
             idempotency_key=idempotency_key or None,

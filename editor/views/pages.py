@@ -130,7 +130,10 @@ def editor(request, user):
             "margins": MARGINS,
             "aspect_ratios": ASPECT_RATIOS,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
-            "max_image_pixels": settings.MAX_IMAGE_PIXELS,
+            "max_photo_bytes": settings.MAX_PHOTO_BYTES,
+            "max_image_pixels": settings.MAX_PHOTO_PIXELS,
+            "crop_padding_fraction": settings.CROP_PADDING_FRACTION,
+            "crop_padding_min": settings.CROP_PADDING_MIN_PX,
             "continue_from": request.GET.get("from", "")[:64],
         },
     )

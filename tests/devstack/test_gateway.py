@@ -145,6 +145,7 @@ def concrete(path: str) -> str:
         path.replace("/api/{proxy+}", "/api/v1/no-such-endpoint")
         .replace("{proxy+}", "no/such/page")
         .replace("{edit_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{upload_id}", "00000000-0000-0000-0000-000000000000")
     )
 
 

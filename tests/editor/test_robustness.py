@@ -155,6 +155,7 @@ class _Result:
     engine = "local-opencv"
     engine_note = None
     filtered = 0
+    model_size = None
 
 
 def test_a_success_write_whose_answer_was_lost_still_counts(local_stack):

@@ -55,6 +55,8 @@ EXPECTED_LAMBDA_ACTIONS = {
     "s3:GetObject",
     "s3:PutObject",
     "s3:DeleteObject",
+    "s3:PutObjectTagging",
+    "s3:GetObjectTagging",
     "s3:ListBucket",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
@@ -319,7 +321,18 @@ def test_bucket_policy_denies_plain_http(template: dict[str, Any]) -> None:
 
 def test_bucket_lifecycle_keeps_current_objects_unless_asked(template: dict[str, Any]) -> None:
     rules = template["Resources"]["Bucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
-    unconditional = [rule for rule in rules if "Fn::If" not in rule]
+    uploads = [rule for rule in rules if rule.get("Id") == "uploads-expire"]
+    # Unused direct uploads go after a day, found by the tag their presigned POST requires.
+    assert uploads == [
+        {
+            "Id": "uploads-expire",
+            "Status": "Enabled",
+            "Prefix": "users/",
+            "TagFilters": [{"Key": "imageedit-kind", "Value": "upload"}],
+            "ExpirationInDays": 1,
+        }
+    ]
+    unconditional = [rule for rule in rules if "Fn::If" not in rule and rule not in uploads]
     assert all(rule["Prefix"] == "users/" and rule["Status"] == "Enabled" for rule in unconditional)
     assert any(
         rule.get("AbortIncompleteMultipartUpload") == {"DaysAfterInitiation": 1} for rule in unconditional
@@ -334,12 +347,12 @@ def test_bucket_lifecycle_keeps_current_objects_unless_asked(template: dict[str,
     assert template["Parameters"]["ExpireAfterDays"]["Default"] == 0
 
 
-def test_bucket_cors_allows_only_reads_from_the_allowed_origin(template: dict[str, Any]) -> None:
+def test_bucket_cors_allows_reads_and_upload_posts_from_the_allowed_origin(template: dict[str, Any]) -> None:
     cors = template["Resources"]["Bucket"]["Properties"]["CorsConfiguration"]
     condition, config, otherwise = cors["Fn::If"]
     assert (condition, otherwise) == ("HasAllowedOrigin", NO_VALUE)
     [rule] = config["CorsRules"]
-    assert set(rule["AllowedMethods"]) <= {"GET", "HEAD"}
+    assert set(rule["AllowedMethods"]) == {"GET", "HEAD", "POST"}  # never PUT or DELETE
     assert rule["AllowedOrigins"] == [{"Ref": "AllowedOrigin"}]
 
 

@@ -9,6 +9,7 @@ from editor.services.bedrock.amazon import NovaCanvasAdapter, TitanImageAdapter
 from editor.services.bedrock.runtime import invalid_for_model
 from editor.services.bedrock.stability import StabilityAdapter
 from editor.services.bedrock.tasks import TASK_RULES
+from editor.services.regions import INPUT_LIMITS
 
 ADAPTERS: dict[str, ModelAdapter] = {
     adapter.family: adapter for adapter in (StabilityAdapter(), NovaCanvasAdapter(), TitanImageAdapter())
@@ -64,6 +65,11 @@ def models_describe() -> list[dict]:
             "default": adapter.family == settings.BEDROCK_DEFAULT_FAMILY,
             "max_images": adapter.max_images,
             "prompt_limit": adapter.prompt_limit,
+            # What the model is sent of a photo must fit these; the editor outlines the crop it will see.
+            "input_limits": {
+                name: getattr(INPUT_LIMITS[adapter.family], name)
+                for name in ("max_pixels", "min_side", "max_side", "max_aspect", "multiple_of")
+            },
             "tasks": [
                 {
                     "task": task,

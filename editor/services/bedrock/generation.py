@@ -22,6 +22,7 @@ class GeneratedImage:
     width: int
     height: int
     seed: int | None = None
+    jpeg_quality: int | None = None  # the app re-encoded a full-resolution result as JPEG
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ModelResult:
     engine: str = "bedrock"
     engine_note: str | None = None
     latency_ms: int | None = None
+    model_size: tuple[int, int] | None = None  # what the model saw, when smaller than the photo
 
 
 def model_run(*, spec: EditSpec) -> ModelResult:

@@ -21,8 +21,12 @@ from editor.services.edits.admission import (
     quota_take,
     request_fingerprint,
 )
+from editor.services.edits.full_resolution import view_check
 from editor.services.edits.running import finish_failed
-from editor.services.images import image_load, mask_load
+from editor.services.images import SourceImage
+from editor.services.photo_edits import mask_prepare
+from editor.services.photos import photo_inspect
+from editor.services.uploads import Upload, upload_copy, upload_get
 from editor.services.versions import version_fields
 from editor.users import CognitoUser
 
@@ -42,19 +46,28 @@ def _parent_input(user: CognitoUser, parent_id: str, index: int) -> bytes:
     return storage.object_get(key=parent.outputs[index].key)
 
 
+def _photo(data: bytes) -> SourceImage:
+    """A photo checked from its headers (type by content, bytes, pixels, damage), kept as it was sent."""
+    info = photo_inspect(data)
+    return SourceImage(data=data, format=info.format, width=info.width, height=info.height)
+
+
 def edit_create(
     *,
     user: CognitoUser,
     spec: EditSpec,
     image: bytes | None = None,
     mask: bytes | None = None,
+    upload_id: str | None = None,
+    mask_upload_id: str | None = None,
     parent_id: str | None = None,
     parent_output: int = 0,
     idempotency_key: str | None = None,
 ) -> tuple[ImageEdit, bool]:
     """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
 
-    `spec` is the request without images; `image` and `mask` are the uploaded bytes. Returns (edit,
+    `spec` is the request without images; `image` and `mask` are bytes sent with the request, or
+    `upload_id` and `mask_upload_id` name direct uploads (checked where they lie in S3). Returns (edit,
     created); an Idempotency-Key seen before returns the first edit, created=False.
     """
     adapter = adapter_get(spec.model)
@@ -64,14 +77,23 @@ def edit_create(
         raise ServiceError(
             "task_unavailable", f"The '{spec.task}' task is not available here. {unavailable}", status=422
         )
+    upload: Upload | None = None
+    if upload_id:
+        upload = upload_get(user=user, upload_id=upload_id)
+        image = upload.data
     if parent_id and image is None:
         image = _parent_input(user, parent_id, parent_output)
     elif parent_id:
         edit_get_owned(user=user, edit_id=parent_id)  # a parent is the person's own edit, image or not
-    source = image_load(image) if image is not None else None
-    mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
+    if mask_upload_id:
+        mask = upload_get(user=user, upload_id=mask_upload_id, role="mask").data
+    source = _photo(image) if image is not None else None
+    mask_source, mask_box = None, None
+    if mask is not None and source is not None:
+        mask_data, mask_box = mask_prepare(mask, size=(source.width, source.height))
+        mask_source = SourceImage(data=mask_data, format="png", width=source.width, height=source.height)
     spec = dataclasses.replace(spec, model=adapter.family, image=source, mask=mask_source)
-    adapter.check(spec)
+    view_check(spec=spec, adapter=adapter, mask_box=mask_box)
 
     edit_id = str(uuid.uuid4())
     if idempotency_key:
@@ -98,7 +120,9 @@ def edit_create(
     logger.info("edit accepted", extra={"status": PENDING})
 
     try:
-        if source:
+        if upload:
+            upload_copy(upload=upload, key=edit.image_reference)  # inside S3: the upload may serve again
+        elif source:
             storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
         if mask_source:
             storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")

@@ -22,10 +22,11 @@ from editor.models import (
     timestamp_now,
 )
 from editor.services import storage
-from editor.services.bedrock.generation import ModelResult, model_run
+from editor.services.bedrock.generation import ModelResult
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.credentials.manifest import result_sign
+from editor.services.edits.full_resolution import full_resolution_run
 from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     started = time.monotonic()
     try:
         spec = spec_from_edit(edit, inputs or {})
-        result = result_sign(edit=edit, result=model_run(spec=spec), source=spec.image)
+        result = result_sign(edit=edit, result=full_resolution_run(spec=spec), source=spec.image)
         outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
     except ServiceError as exc:
         finish_failed(edit, exc.code, exc.message, started=started)
@@ -128,6 +129,7 @@ def _output_store(edit: ImageEdit, index: int, image) -> OutputImage:
         size_bytes=len(image.data),
         seed=image.seed,
         credentials=image.credentials,
+        jpeg_quality=image.jpeg_quality,
     )
 
 
@@ -149,6 +151,8 @@ def finish_succeeded(edit: ImageEdit, result: ModelResult, outputs: list, latenc
             ImageEdit.filtered_count.set(result.filtered),
             ImageEdit.finished_at.set(timestamp_now()),
             ImageEdit.latency_ms.set(latency_ms),
+            ImageEdit.model_width.set(result.model_size[0] if result.model_size else None),
+            ImageEdit.model_height.set(result.model_size[1] if result.model_size else None),
             ImageEdit.estimated_cost_usd.set(estimated_cost(result.model_id, len(outputs) + result.filtered)),
         ],
         condition=ImageEdit.status == RUNNING,

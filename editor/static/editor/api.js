@@ -83,3 +83,14 @@ export async function editPollUntilDone(edit, onStatus) {
   }
   return edit;
 }
+
+/** Ask for a presigned POST to send a file straight to storage (POST /api/v1/uploads). */
+export async function uploadOffer(contentType, size, filename) {
+  const body = JSON.stringify({ content_type: contentType, size, filename });
+  const { data } = await api(config.uploadsUrl, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": "application/json" },
+  });
+  return data;
+}

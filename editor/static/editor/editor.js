@@ -1,9 +1,19 @@
 // The editor page's entry: load the task rules and models, wire the modules, run an edit, continue a result.
 import { ApiError, api, editGet, editPollUntilDone, editPost } from "./api.js";
 import { applyModels, buildBody, clearPrompt, fieldsStart, modelsFailed, selectImageTask, validate } from "./fields.js";
-import { describeError, freshResult, hideError, setBusy, setProgress, showError, showResult } from "./result.js";
+import {
+  describeError,
+  freshResult,
+  hideError,
+  setBusy,
+  setProgress,
+  setUploadProgress,
+  showError,
+  showResult,
+} from "./result.js";
 import { onImageLoaded, setBaseImage, stageStart } from "./stage.js";
 import { $, config, state } from "./state.js";
+import { progressText } from "./upload.js";
 
 const root = $("#editor");
 
@@ -28,18 +38,36 @@ async function runEdit(event) {
     return;
   }
   setBusy(true);
-  setProgress("Uploading and starting the edit…");
+  setProgress("Starting the edit…");
+  const controller = new AbortController();
+  state.upload = controller;
+  const onUpload = (loaded, total, what) => {
+    setProgress(`Uploading the ${what}: ${progressText(loaded, total)}`);
+    setUploadProgress(loaded / total);
+  };
   let edit;
   try {
-    const body = await buildBody();
-    const { data } = await editPost(body);
+    let data;
+    try {
+      ({ data } = await editPost(await buildBody({ onUpload, signal: controller.signal })));
+    } catch (error) {
+      // An upload kept for the next edits may have expired meanwhile: send the photo again, once.
+      if (!["upload_not_found", "upload_expired"].includes(error.code) || !state.image?.uploadId) throw error;
+      state.image.uploadId = null;
+      ({ data } = await editPost(await buildBody({ onUpload, signal: controller.signal })));
+    }
+    setUploadProgress(null);
+    setProgress("Starting the edit…");
     edit = await editPollUntilDone(data, (status) =>
       setProgress(status === "PENDING" ? "Queued…" : "The model is working…"),
     );
   } catch (error) {
-    showError(error instanceof ApiError ? error : String(error?.message ?? error), "", { focus: true });
+    if (error.code === "cancelled") showError("The upload was cancelled.", "Nothing was sent to the model.");
+    else showError(error instanceof ApiError ? error : String(error?.message ?? error), "", { focus: true });
     return;
   } finally {
+    state.upload = null;
+    setUploadProgress(null);
     setBusy(false); // before showing the result: the progress box leaving shifts the layout
   }
   if (edit.status === "FAILED") {
@@ -84,6 +112,7 @@ onImageLoaded(selectImageTask);
 stageStart();
 fieldsStart();
 $("#edit-form").addEventListener("submit", runEdit);
+$("#cancel-upload").addEventListener("click", () => state.upload?.abort());
 $("#continue").addEventListener("click", continueEditing);
 loadModels();
 if (config.continueFrom) loadContinueFrom(config.continueFrom);

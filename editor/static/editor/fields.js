@@ -1,6 +1,8 @@
 // The form: task choice (rules from the server), model options, prompt counters, validation, the request.
+import { uploadOffer } from "./api.js";
 import { imageControl, maskControl, painter, renderStage } from "./stage.js";
-import { $, $$, currentFamily, formatNumber, state, taskAvailable, taskRules } from "./state.js";
+import { $, $$, config, currentFamily, formatNumber, state, taskAvailable, taskRules } from "./state.js";
+import { uploadDirect } from "./upload.js";
 
 // Presentation only: what the prompt field is called for each of the server's prompt rules.
 const PROMPT_LABELS = {
@@ -164,8 +166,12 @@ export function validate() {
   return null;
 }
 
-/** The multipart body of POST /api/v1/edits: only the fields the selected task uses. */
-export async function buildBody() {
+/**
+ * The multipart body of POST /api/v1/edits: only the fields the selected task uses. A new photo goes
+ * straight to storage first (once: its upload_id serves the next edits too); a mask too large for the
+ * request goes the same way. onUpload(loaded, total, what) hears the progress; `signal` cancels.
+ */
+export async function buildBody({ onUpload, signal } = {}) {
   const task = taskRules();
   const body = new FormData();
   body.set("task", task.task);
@@ -188,10 +194,24 @@ export async function buildBody() {
       body.set("parent_id", state.image.parentId);
       body.set("parent_output", String(state.image.parentOutput));
     } else {
-      body.set("image", state.image.file, state.image.file.name || "image");
+      if (!state.image.uploadId) {
+        const progress = (loaded, total) => onUpload?.(loaded, total, "photo");
+        progress(0, state.image.file.size); // shows the bar and its Cancel button before the first byte
+        state.image.uploadId = await uploadDirect(state.image.file, { offer: uploadOffer, onProgress: progress, signal });
+      }
+      body.set("upload_id", state.image.uploadId);
     }
   }
-  if (task.mask) body.set("mask", await painter.toBlob(), "mask.png");
+  if (task.mask) {
+    const mask = await painter.toBlob();
+    if (mask.size > config.maxBytes) {
+      const file = new File([mask], "mask.png", { type: "image/png" });
+      const progress = (loaded, total) => onUpload?.(loaded, total, "mask");
+      body.set("mask_upload_id", await uploadDirect(file, { offer: uploadOffer, onProgress: progress, signal }));
+    } else {
+      body.set("mask", mask, "mask.png");
+    }
+  }
   body.set("wait", "20"); // the server answers 202 if the model takes longer; then we poll
   return body;
 }

@@ -1,11 +1,15 @@
-// The mask layer: a canvas at the image's natural resolution that the person paints on.
+// The mask layer: a canvas the person paints on, at the image's resolution up to a working size.
 //
-// The canvas keeps the natural size while CSS scales it to the display, so pointer positions and the
-// brush width are converted from screen pixels to image pixels; the exported PNG then matches the
-// image exactly. Painting is recorded as a list of operations (strokes, clear, invert) rather than as
-// pixel snapshots: undo replays the list, which costs little memory even on a 9-megapixel image.
+// A 48-megapixel photo would make every stroke and undo redraw 48 million pixels, so the canvas works at
+// most at WORKING_PIXELS (about screen resolution at full zoom); CSS scales it to the display, pointer
+// positions and the brush width are converted from screen pixels to canvas pixels, and the exported PNG
+// is scaled up to the image's natural size (the server thresholds it at half opacity). Painting is
+// recorded as a list of operations (strokes, clear, invert) rather than as pixel snapshots: undo replays
+// the list, which costs little memory.
 
 const PAINT = "#ff2d6f"; // opaque; the overlay's transparency comes from CSS opacity on the canvas
+const WORKING_PIXELS = 4_194_304;
+const WORKING_SIDE = 4096;
 
 export class MaskPainter {
   constructor(canvas, { onChange = () => {} } = {}) {
@@ -27,8 +31,11 @@ export class MaskPainter {
 
   /** Start over for a new image of the given natural size. */
   reset(width, height) {
-    this.canvas.width = width;
-    this.canvas.height = height;
+    const scale = Math.min(1, Math.sqrt(WORKING_PIXELS / (width * height)), WORKING_SIDE / Math.max(width, height));
+    this.naturalWidth = width;
+    this.naturalHeight = height;
+    this.canvas.width = Math.max(1, Math.round(width * scale));
+    this.canvas.height = Math.max(1, Math.round(height * scale));
     this.ops = [];
     this.undone = [];
     this.current = null;
@@ -81,7 +88,31 @@ export class MaskPainter {
     return true;
   }
 
-  /** The mask as the API wants it: PNG, natural size, white = change, black = keep. */
+  /** The painted area's box [left, top, right, bottom] in the image's natural pixels, or null. */
+  paintedBox() {
+    if (!this.ops.length || !this.width) return null;
+    const { width, height } = this;
+    const { data } = this.ctx.getImageData(0, 0, width, height);
+    let left = width;
+    let top = height;
+    let right = -1;
+    let bottom = -1;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (data[(y * width + x) * 4 + 3] < 128) continue;
+        if (x < left) left = x;
+        if (x > right) right = x;
+        if (y < top) top = y;
+        if (y > bottom) bottom = y;
+      }
+    }
+    if (right < 0) return null;
+    const sx = this.naturalWidth / width;
+    const sy = this.naturalHeight / height;
+    return [Math.floor(left * sx), Math.floor(top * sy), Math.ceil((right + 1) * sx), Math.ceil((bottom + 1) * sy)];
+  }
+
+  /** The mask as the API wants it: PNG, the image's natural size, white = change, black = keep. */
   toBlob() {
     const { width, height } = this;
     const white = document.createElement("canvas");
@@ -94,12 +125,12 @@ export class MaskPainter {
     whiteCtx.fillRect(0, 0, width, height);
 
     const out = document.createElement("canvas");
-    out.width = width;
-    out.height = height;
+    out.width = this.naturalWidth;
+    out.height = this.naturalHeight;
     const outCtx = out.getContext("2d");
     outCtx.fillStyle = "#000";
-    outCtx.fillRect(0, 0, width, height);
-    outCtx.drawImage(white, 0, 0);
+    outCtx.fillRect(0, 0, out.width, out.height);
+    outCtx.drawImage(white, 0, 0, out.width, out.height); // scaled up to the image's size
     return new Promise((resolve, reject) =>
       out.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("The mask could not be encoded."))), "image/png"),
     );

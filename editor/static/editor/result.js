@@ -111,6 +111,14 @@ export function setProgress(text) {
   els.progressText.textContent = text;
 }
 
+/** Show the upload's progress (0..1) with its Cancel button, or hide both (null). */
+export function setUploadProgress(fraction) {
+  const bar = $("#upload-progress");
+  const cancel = $("#cancel-upload");
+  bar.hidden = cancel.hidden = fraction === null;
+  if (fraction !== null) bar.value = fraction;
+}
+
 // --- The result -----------------------------------------------------------------------------------
 
 const sentenceCase = (name) => name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
@@ -131,7 +139,9 @@ export function showResult(edit, index = 0) {
   const hasBefore = Boolean(edit.input_url);
   els.compare.classList.toggle("has-before", hasBefore);
   els.compareRange.hidden = !hasBefore;
-  if (hasBefore) els.beforeImage.src = edit.input_url;
+  // A HEIC input shows only in Safari: elsewhere "before" is the preview the stage shows of it.
+  const heic = edit.image_reference?.endsWith(".heic") && $("#base-image").src;
+  if (hasBefore) els.beforeImage.src = heic || edit.input_url;
   setComparePosition(Number(els.compareRange.value));
 
   els.resultOutputs.hidden = edit.outputs.length < 2;
@@ -159,10 +169,14 @@ export function showResult(edit, index = 0) {
   const engine = engineLabel(edit);
   els.resultEngine.textContent = engine;
   els.resultEngine.hidden = !engine;
-  els.engineNote.hidden = !edit.engine_note;
-  els.engineNote.textContent = edit.engine_note
-    ? `Note from the ${engine.toLowerCase() || "engine"}: ${edit.engine_note}.`
-    : "";
+  const notes = [];
+  if (edit.engine_note) notes.push(`Note from the ${engine.toLowerCase() || "engine"}: ${edit.engine_note}.`);
+  if (edit.model_size) {
+    const { width, height } = edit.model_size;
+    notes.push(`The model worked at ${width} × ${height}; the result is ${output.width} × ${output.height}.`);
+  }
+  els.engineNote.hidden = !notes.length;
+  els.engineNote.textContent = notes.join(" ");
   els.filteredNote.hidden = !edit.filtered_count;
   els.filteredNote.textContent = `${edit.filtered_count} image(s) were withheld by the content filter.`;
 

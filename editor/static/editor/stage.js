@@ -1,7 +1,12 @@
 // The stage: the image to edit, the mask canvas over it, zoom, the mask tools and their keys.
+import { cropBox, modelSize } from "./crop.js";
 import { MaskPainter } from "./mask.js";
-import { ERROR_TITLES, hideError, showError } from "./result.js";
-import { $, config, state, taskRules } from "./state.js";
+import { ApiError, api, uploadOffer } from "./api.js";
+import { ERROR_TITLES, hideError, setBusy, setProgress, setUploadProgress, showError } from "./result.js";
+import { $, config, currentFamily, state, taskRules } from "./state.js";
+import { contentTypeOf, progressText, uploadDirect } from "./upload.js";
+
+const PHOTO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"];
 
 const els = {
   fileInput: $("#image-input"),
@@ -30,6 +35,8 @@ const els = {
   zoomIn: $("#zoom-in"),
   zoomOut: $("#zoom-out"),
   zoomFit: $("#zoom-fit"),
+  cropBox: $("#crop-box"),
+  cropLabel: $("#crop-label"),
 };
 
 export const painter = new MaskPainter(els.canvas, { onChange: renderMaskButtons });
@@ -53,14 +60,15 @@ const megapixels = (pixels) => `${(pixels / 1e6).toFixed(1)} megapixels`;
 async function loadFile(file) {
   hideError();
   if (!file) return;
-  if (!["image/png", "image/jpeg", "image/webp"].includes(file.type)) {
+  const type = contentTypeOf(file);
+  if (!PHOTO_TYPES.includes(type)) {
     showError(ERROR_TITLES.unsupported_image_format, `“${file.name}” is ${file.type || "an unknown type"}.`);
     return;
   }
-  if (file.size > config.maxBytes) {
+  if (file.size > config.maxPhotoBytes) {
     showError(
       ERROR_TITLES.image_too_large,
-      `This file is ${megabytes(file.size)}; the limit is ${megabytes(config.maxBytes)}. Save it smaller or as JPEG.`,
+      `This file is ${megabytes(file.size)}; the limit is ${megabytes(config.maxPhotoBytes)}.`,
     );
     return;
   }
@@ -69,17 +77,55 @@ async function loadFile(file) {
     await setBaseImage({ url: objectUrl, name: file.name, file, objectUrl });
   } catch {
     URL.revokeObjectURL(objectUrl);
-    showError("This file could not be read as an image.", `“${file.name}” may be damaged.`);
+    if (type === "image/heic" || type === "image/heif") await loadThroughServer(file);
+    else showError("This file could not be read as an image.", `“${file.name}” may be damaged.`);
+  }
+}
+
+/** A photo this browser cannot show (HEIC outside Safari): upload it now, show the server's preview. */
+async function loadThroughServer(file) {
+  const controller = new AbortController();
+  state.upload = controller;
+  setBusy(true);
+  setProgress("This browser cannot show HEIC: uploading it for a preview…");
+  try {
+    const onProgress = (loaded, total) => {
+      setProgress(`Uploading the photo for a preview: ${progressText(loaded, total)}`);
+      setUploadProgress(loaded / total);
+    };
+    onProgress(0, file.size);
+    const uploadId = await uploadDirect(file, { offer: uploadOffer, onProgress, signal: controller.signal });
+    setUploadProgress(null);
+    setProgress("Making a preview…");
+    const { data } = await api(`${config.uploadsUrl}/${encodeURIComponent(uploadId)}/preview`, { method: "POST" });
+    const size = { width: data.width, height: data.height };
+    await setBaseImage({ url: data.url, name: file.name, file, uploadId, size });
+  } catch (error) {
+    if (error.code === "cancelled") showError("The upload was cancelled.");
+    else showError(error instanceof ApiError ? error : "This HEIC photo could not be read.", "", { focus: true });
+  } finally {
+    state.upload = null;
+    setUploadProgress(null);
+    setBusy(false);
   }
 }
 
 /** Show an image as the base to paint on, sized by its natural (EXIF-oriented) resolution. */
-export async function setBaseImage({ url, name, file = null, parentId = null, parentOutput = 0, objectUrl = null }) {
+export async function setBaseImage({
+  url,
+  name,
+  file = null,
+  parentId = null,
+  parentOutput = 0,
+  objectUrl = null,
+  uploadId = null,
+  size = null, // the photo's own size when `url` is a smaller preview of it
+}) {
   const probe = new Image();
   probe.src = url;
   await probe.decode();
-  const width = probe.naturalWidth;
-  const height = probe.naturalHeight;
+  const width = size?.width ?? probe.naturalWidth;
+  const height = size?.height ?? probe.naturalHeight;
   if (file && width * height > config.maxPixels) {
     URL.revokeObjectURL(objectUrl);
     showError(
@@ -90,7 +136,7 @@ export async function setBaseImage({ url, name, file = null, parentId = null, pa
     return;
   }
   if (state.image?.objectUrl) URL.revokeObjectURL(state.image.objectUrl);
-  state.image = { width, height, name, file, parentId, parentOutput, objectUrl };
+  state.image = { width, height, name, file, uploadId, parentId, parentOutput, objectUrl };
   els.baseImage.src = url;
   els.baseImage.alt = parentId ? `The result being edited further: ${name}` : `The image being edited: ${name}`;
   painter.reset(width, height);
@@ -152,6 +198,7 @@ export function renderStage() {
       ? "Paint over what should change. [ and ] change the brush size; Ctrl+Z undoes."
       : "This task uses the whole image: no painting needed.";
   if (showsImage) requestAnimationFrame(applyZoom);
+  renderCropBox();
 }
 
 function setTool(tool) {
@@ -175,6 +222,27 @@ function renderMaskButtons() {
   els.undo.disabled = !painter.canUndo;
   els.redo.disabled = !painter.canRedo;
   els.clearMask.disabled = !painter.canUndo;
+  renderCropBox();
+}
+
+/** Outline the part of the photo the model will see for a painted task (the server's crop rules). */
+export function renderCropBox() {
+  const limits = currentFamily()?.input_limits;
+  const painted = state.image && taskRules()?.mask && limits ? painter.paintedBox() : null;
+  const crop = painted && cropBox(state.image.width, state.image.height, painted, limits, config.cropPadding);
+  els.cropBox.hidden = !crop;
+  if (!crop) return;
+  const [left, top, right, bottom] = crop;
+  const { width, height } = state.image;
+  Object.assign(els.cropBox.style, {
+    left: `${(left / width) * 100}%`,
+    top: `${(top / height) * 100}%`,
+    width: `${((right - left) / width) * 100}%`,
+    height: `${((bottom - top) / height) * 100}%`,
+  });
+  const [modelWidth, modelHeight] = modelSize(right - left, bottom - top, limits);
+  const scaled = modelWidth < right - left ? `, at ${modelWidth} × ${modelHeight}` : "";
+  els.cropLabel.textContent = `The model sees this ${right - left} × ${bottom - top} area${scaled}`;
 }
 
 function moveCursor(event) {

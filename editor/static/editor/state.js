@@ -7,10 +7,13 @@ const form = document.querySelector("#edit-form");
 export const config = {
   modelsUrl: root.dataset.modelsUrl,
   editsUrl: root.dataset.editsUrl,
+  uploadsUrl: root.dataset.uploadsUrl,
   signinUrl: root.dataset.signinUrl,
   editUrlTemplate: root.dataset.editUrlTemplate,
-  maxBytes: Number(root.dataset.maxBytes),
+  maxBytes: Number(root.dataset.maxBytes), // what may still go in the request itself (a small mask)
+  maxPhotoBytes: Number(root.dataset.maxPhotoBytes), // a photo, uploaded straight to storage
   maxPixels: Number(root.dataset.maxPixels),
+  cropPadding: { fraction: Number(root.dataset.cropPaddingFraction), min: Number(root.dataset.cropPaddingMin) },
   continueFrom: root.dataset.continueFrom,
   // From {% csrf_token %}: works even if the csrftoken cookie were made HttpOnly.
   csrfToken: form.querySelector("[name=csrfmiddlewaretoken]").value,
@@ -31,7 +34,8 @@ export const state = {
   showMask: true, // the mask overlay is visible
   zoom: "fit", // "fit" or a number: screen pixels per image pixel
   // What is on screen:
-  image: null, // {width, height, name, file?, parentId?, parentOutput?, objectUrl?}
+  image: null, // {width, height, name, file?, uploadId?, parentId?, parentOutput?, objectUrl?}
+  upload: null, // the AbortController of the upload in progress
   busy: false, // an edit is being sent or polled
   progressTimer: null, // the interval that counts the elapsed seconds while busy
   result: null, // {edit, index, fetchedAt}
