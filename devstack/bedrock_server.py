@@ -34,6 +34,10 @@ NOTE_HEADER = "x-imageedit-engine-note"
 PROMPT_IGNORED = "prompt ignored by the local engine (classical fill)"
 UPSCALE_PROMPT_IGNORED = "prompt ignored by the local engine (Lanczos upscale)"
 OUTPAINT_NOTE = "new area drawn by the local engine (blurred extension of the edges)"
+STYLE_TRANSFER_NOTE = (
+    "colour statistics transfer (Reinhard) by the local engine: the style image's colours, not its brushwork"
+)
+RECOLOR_NOTE = "hue shift inside the transparent area by the local engine; select_prompt not used"
 ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 ERROR_STATUS = {
     "ValidationException": 400,
@@ -334,6 +338,49 @@ SEARCH_RECOLOR_KEYS = {
     "style_preset": _STYLE,
 }
 _ASPECT_RATIO = Field("string", choices=ASPECT_RATIOS)
+_UNIT = Field("number", minimum=0.0, maximum=1.0)
+# The seven tools added for issue 13, as AWS's "Stability AI Image Services" page lists their fields
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html; aws-reference.md 3.6).
+CREATIVE_UPSCALE_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "creativity": Field("number", minimum=0.1, maximum=0.5),
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+CONTROL_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "control_strength": _UNIT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+STYLE_GUIDE_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "fidelity": _UNIT,
+    "aspect_ratio": _ASPECT_RATIO,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+STYLE_TRANSFER_KEYS = {
+    "init_image": _IMAGE,
+    "style_image": _IMAGE,
+    "prompt": _OPTIONAL_PROMPT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "style_strength": _UNIT,
+    "composition_fidelity": _UNIT,
+    "change_strength": Field("number", minimum=0.1, maximum=1.0),
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+}
+CREATIVE_UPSCALE_IMAGE = ImageRules(("PNG", "JPEG", "WEBP"), min_pixels=4_096, max_pixels=1_048_576)
 CORE_KEYS = {
     "prompt": _PROMPT,
     "negative_prompt": _OPTIONAL_PROMPT,
@@ -438,12 +485,44 @@ def stability_fast_upscale(body: dict[str, Any], digest: bytes) -> Reply:
     return _stability_reply(pixels, body, digest)
 
 
-def _stability_refusal(keys: dict[str, Field], task: str) -> Callable[[dict[str, Any], bytes], Reply]:
+def stability_style_transfer(body: dict[str, Any], digest: bytes) -> Reply:
+    """Colour statistics transfer, stated as such: what a classical method can honestly do here."""
+    check_object(body, STYLE_TRANSFER_KEYS)
+    init = open_b64_image(body["init_image"], STABILITY_IMAGE, "init_image")
+    style = open_b64_image(body["style_image"], STABILITY_IMAGE, "style_image")
+    pixels = engine.colour_transfer(
+        _decode(init, "init_image"), _decode(style, "style_image"), strength=body.get("style_strength", 1.0)
+    )
+    note = STYLE_TRANSFER_NOTE + ("; prompt ignored" if body.get("prompt") else "")
+    return _stability_reply(pixels, body, digest, note)
+
+
+def stability_search_recolor(body: dict[str, Any], digest: bytes) -> Reply:
+    """A hue shift only where the image is transparent (the area given); finding it by text it cannot."""
+    check_object(body, SEARCH_RECOLOR_KEYS)
+    image = open_b64_image(body["image"], STABILITY_IMAGE, "image")
+    if not engine.has_alpha(image):
+        raise cannot("finding an object from its name (select_prompt)", "search-recolor")
+    hue = engine.named_hue(body["prompt"])
+    if hue is None:
+        names = ", ".join(engine.NAMED_HUES)
+        raise invalid(f"prompt: the local engine recolours only to a named colour ({names})")
+    pixels = _decode(image, "image")
+    area = engine.grow_mask(255 - pixels[..., 3], body.get("grow_mask", 3))
+    return _stability_reply(engine.recolour(pixels, area, hue=hue), body, digest, RECOLOR_NOTE)
+
+
+def _stability_refusal(
+    keys: dict[str, Field],
+    task: str,
+    what: str = "text-guided generation",
+    rules: ImageRules = STABILITY_IMAGE,
+) -> Callable[[dict[str, Any], bytes], Reply]:
     def refuse(body: dict[str, Any], digest: bytes) -> Reply:
         check_object(body, keys)
         if "image" in body:
-            open_b64_image(body["image"], STABILITY_IMAGE, "image")
-        raise cannot("text-guided generation", task)
+            open_b64_image(body["image"], rules, "image")
+        raise cannot(what, task)
 
     return refuse
 
@@ -693,7 +772,14 @@ MODELS: dict[str, Callable[[dict[str, Any], bytes], Reply]] = {
     "stability.stable-conservative-upscale-v1:0": stability_conservative_upscale,
     "stability.stable-fast-upscale-v1:0": stability_fast_upscale,
     "stability.stable-image-search-replace-v1:0": _stability_refusal(SEARCH_REPLACE_KEYS, "search-replace"),
-    "stability.stable-image-search-recolor-v1:0": _stability_refusal(SEARCH_RECOLOR_KEYS, "search-recolor"),
+    "stability.stable-image-search-recolor-v1:0": stability_search_recolor,
+    "stability.stable-style-transfer-v1:0": stability_style_transfer,
+    "stability.stable-creative-upscale-v1:0": _stability_refusal(
+        CREATIVE_UPSCALE_KEYS, "creative upscale", "generative upscaling", CREATIVE_UPSCALE_IMAGE
+    ),
+    "stability.stable-image-control-sketch-v1:0": _stability_refusal(CONTROL_KEYS, "control-sketch"),
+    "stability.stable-image-control-structure-v1:0": _stability_refusal(CONTROL_KEYS, "control-structure"),
+    "stability.stable-image-style-guide-v1:0": _stability_refusal(STYLE_GUIDE_KEYS, "style-guide"),
     "stability.stable-image-core-v1:1": _stability_refusal(CORE_KEYS, "text-to-image"),
     "stability.sd3-5-large-v1:0": _stability_refusal(SD35_KEYS, "text-to-image"),
     "stability.stable-image-ultra-v1:1": _stability_refusal(ULTRA_KEYS, "text-to-image"),

@@ -119,6 +119,7 @@ class ImageEdit(Model):
     model_id = UnicodeAttribute(null=True)
     negative_prompt = UnicodeAttribute(null=True)
     mask_reference = UnicodeAttribute(null=True)
+    style_reference = UnicodeAttribute(null=True)  # style transfer's second image
     input_content_type = UnicodeAttribute(null=True)
     input_width = NumberAttribute(null=True)
     input_height = NumberAttribute(null=True)

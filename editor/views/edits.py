@@ -69,6 +69,7 @@ class EditCreateApi(APIView):
             spec=values["spec"],
             image=values["image"].read() if "image" in values else None,
             mask=values["mask"].read() if "mask" in values else None,
+            style_image=values["style_image"].read() if "style_image" in values else None,
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
             parent_output=values.get("parent_output", 0),
             idempotency_key=idempotency_key or None,

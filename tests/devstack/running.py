@@ -65,7 +65,7 @@ class RunningStack:
             try:
                 if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a cold start under load answers late
                 pass
             time.sleep(0.2)
         raise AssertionError(f"the stack did not answer /healthz:\n{self.output[-3000:]}")

@@ -73,6 +73,12 @@ DEFAULT_MODEL_IDS = [
     "stability.stable-conservative-upscale-v1:0",
     "stability.stable-fast-upscale-v1:0",
     "stability.stable-image-core-v1:1",
+    "stability.stable-image-search-recolor-v1:0",
+    "stability.stable-creative-upscale-v1:0",
+    "stability.stable-image-control-sketch-v1:0",
+    "stability.stable-image-control-structure-v1:0",
+    "stability.stable-image-style-guide-v1:0",
+    "stability.stable-style-transfer-v1:0",
     "amazon.nova-canvas-v1:0",
     "amazon.titan-image-generator-v2:0",
 ]

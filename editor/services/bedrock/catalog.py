@@ -13,8 +13,18 @@ from editor.services.bedrock.tasks import TASK_RULES
 ADAPTERS: dict[str, ModelAdapter] = {
     adapter.family: adapter for adapter in (StabilityAdapter(), NovaCanvasAdapter(), TitanImageAdapter())
 }
-# What the local engine cannot do (it has no text-guided generation).
-LOCAL_ENGINE_CANNOT = ("replace", "generate")
+# What the local engine cannot do, and why (it has classical methods only: no text understanding, no
+# generation). Fast upscale (Lanczos x4) and style transfer (Reinhard colour statistics) it does honestly.
+_NEEDS_BEDROCK = "; it needs Amazon Bedrock."
+LOCAL_ENGINE_CANNOT = {
+    "generate": "The local engine cannot do text-guided generation" + _NEEDS_BEDROCK,
+    "replace": "The local engine cannot find an object from its name (search_prompt)" + _NEEDS_BEDROCK,
+    "recolor": "The local engine cannot find an object from its name (select_prompt)" + _NEEDS_BEDROCK,
+    "upscale_creative": "The local engine cannot re-imagine detail (use Fast upscale here)" + _NEEDS_BEDROCK,
+    "sketch": "The local engine cannot draw a picture from a sketch" + _NEEDS_BEDROCK,
+    "structure": "The local engine cannot draw a new picture on an image's structure" + _NEEDS_BEDROCK,
+    "style_guide": "The local engine cannot draw a new picture in an image's style" + _NEEDS_BEDROCK,
+}
 
 
 def adapter_get(family: str | None) -> ModelAdapter:
@@ -31,8 +41,8 @@ def engine_is_local() -> bool:
 
 def task_unavailable_note(task: str) -> str | None:
     """Why the configured engine cannot do the task, or None. The one answer for /models and POST /edits."""
-    if engine_is_local() and task in LOCAL_ENGINE_CANNOT:
-        return "The local engine cannot do text-guided generation; it needs Amazon Bedrock."
+    if engine_is_local():
+        return LOCAL_ENGINE_CANNOT.get(task)
     return None
 
 
@@ -68,6 +78,7 @@ def models_describe() -> list[dict]:
                 {
                     "task": task,
                     "model_id": adapter.model_id(task),
+                    "usd_per_image": adapter.estimated_cost(adapter.model_id(task), 1),
                     "available": task_unavailable_note(task) is None,
                     **({"note": task_unavailable_note(task)} if task_unavailable_note(task) else {}),
                 }

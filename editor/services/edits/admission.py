@@ -20,7 +20,11 @@ logger = logging.getLogger(__name__)
 
 
 def request_fingerprint(
-    spec: EditSpec, image: bytes | None, mask: bytes | None, parent_id: str | None
+    spec: EditSpec,
+    image: bytes | None,
+    mask: bytes | None,
+    parent_id: str | None,
+    style_image: bytes | None = None,
 ) -> str:
     """What the request asked, as a digest: a reused key with a different request is refused."""
     options = {
@@ -34,7 +38,7 @@ def request_fingerprint(
             {"task": spec.task, "options": options, "parent_id": parent_id}, sort_keys=True, default=str
         ).encode()
     )
-    for blob in (image, mask):
+    for blob in (image, mask, *((style_image,) if style_image is not None else ())):
         digest.update(hashlib.sha256(blob or b"").digest())
     return digest.hexdigest()
 

@@ -50,6 +50,7 @@ def edit_create(
     parent_id: str | None = None,
     parent_output: int = 0,
     idempotency_key: str | None = None,
+    style_image: bytes | None = None,
 ) -> tuple[ImageEdit, bool]:
     """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
 
@@ -69,12 +70,15 @@ def edit_create(
         edit_get_owned(user=user, edit_id=parent_id)  # a parent is the person's own edit, image or not
     source = image_load(image) if image is not None else None
     mask_source = mask_load(mask, source) if (mask is not None and source is not None) else None
-    spec = dataclasses.replace(spec, model=adapter.family, image=source, mask=mask_source)
+    style_source = image_load(style_image) if style_image is not None else None
+    spec = dataclasses.replace(
+        spec, model=adapter.family, image=source, mask=mask_source, style_image=style_source
+    )
     adapter.check(spec)
 
     edit_id = str(uuid.uuid4())
     if idempotency_key:
-        fingerprint = request_fingerprint(spec, image, mask, parent_id)
+        fingerprint = request_fingerprint(spec, image, mask, parent_id, style_image)
         existing_id = idempotency_claim(user, idempotency_key, fingerprint, edit_id)
         if existing_id:
             return _edit_when_saved(user, existing_id), False
@@ -101,10 +105,15 @@ def edit_create(
             storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
         if mask_source:
             storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+        if style_source:
+            storage.object_put(
+                key=edit.style_reference, data=style_source.data, content_type=style_source.content_type
+            )
         # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
         stored = {
             edit.image_reference: source.data if source else None,
             edit.mask_reference: mask_source.data if mask_source else None,
+            edit.style_reference: style_source.data if style_source else None,
         }
         jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
     except ServiceError as exc:
@@ -151,6 +160,10 @@ def _edit_record(
         )
     if spec.mask:
         edit.mask_reference = storage.object_key(user_id=user.sub, edit_id=edit_id, name="mask.png")
+    if spec.style_image:
+        edit.style_reference = storage.object_key(
+            user_id=user.sub, edit_id=edit_id, name=f"style.{spec.style_image.format}"
+        )
     edit.save()
     return edit
 

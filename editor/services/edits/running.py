@@ -25,7 +25,7 @@ from editor.services import storage
 from editor.services.bedrock.generation import ModelResult, model_run
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
+from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage, image_load
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
             width=int(edit.input_width),
             height=int(edit.input_height),
         )
+    style = None
+    if edit.style_reference:
+        style = image_load(inputs.get(edit.style_reference) or storage.object_get(key=edit.style_reference))
     return EditSpec.from_parameters(
         task=edit.task,
         model=edit.model_family or "",
@@ -55,6 +58,7 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
         parameters=dict(edit.parameters or {}),
         image=source,
         mask=mask,
+        style_image=style,
     )
 
 
