@@ -161,7 +161,9 @@ class IdempotencyRecord(Model):
 
 
 class QuotaCounter(Model):
-    """Edits a person made on one UTC day (id quota#<sub>#<date>), counted atomically; expires by TTL."""
+    """Edits a person made on one UTC day (id quota#<sub>#<date>), counted atomically; expires by TTL.
+
+    The deployment's spend in one UTC month uses the same shape (id spend#<yyyy-mm>)."""
 
     class Meta:
         table_name = "ImageGenerationTable"
@@ -169,6 +171,8 @@ class QuotaCounter(Model):
 
     id = UnicodeAttribute(hash_key=True)
     used = NumberAttribute(null=True)
+    images = NumberAttribute(null=True)  # images asked for (a candidate each)
+    spent_micro_usd = NumberAttribute(null=True)  # estimated spend admitted, in millionths of a dollar
     expires_at = TTLAttribute(null=True)
 
 

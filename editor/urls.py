@@ -13,4 +13,5 @@ urlpatterns = [
     path("edits", edits.EditCollectionApi.as_view(), name="edits"),
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(), name="edit-detail"),
     path("models", edits.ModelsApi.as_view(), name="models"),
+    path("usage", edits.UsageApi.as_view(), name="usage"),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("edits", edits.EditCollectionApi.as_view(**SESSION_ONLY), name="edits"),
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(**SESSION_ONLY), name="edit-detail"),
     path("models", edits.ModelsApi.as_view(**SESSION_ONLY), name="models"),
+    path("usage", edits.UsageApi.as_view(**SESSION_ONLY), name="usage"),
 ]
 
 

@@ -134,6 +134,10 @@ EDIT_PENDING_TIMEOUT_SECONDS = env.int("EDIT_PENDING_TIMEOUT_SECONDS", default=9
 EDIT_WAIT_DEFAULT_SECONDS = env.float("EDIT_WAIT_DEFAULT_SECONDS", default=20)
 EDIT_WAIT_MAX_SECONDS = 25
 DAILY_EDIT_QUOTA = env.int("DAILY_EDIT_QUOTA", default=200)
+# Estimated spend (USD, prices in editor/services/bedrock/pricing.py) a person may admit per UTC day, and the
+# whole deployment per UTC month; an empty value means no cap.
+DAILY_BUDGET_USD = float(env.str("DAILY_BUDGET_USD", default="20") or "inf")
+MONTHLY_BUDGET_USD = float(env.str("MONTHLY_BUDGET_USD", default="1000") or "inf")
 EDIT_WORKER_THREADS = env.int("EDIT_WORKER_THREADS", default=4)
 
 # --- Security --------------------------------------------------------------------------------------

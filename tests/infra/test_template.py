@@ -512,6 +512,8 @@ def test_dashboard_is_json_with_the_expected_metrics(template: dict[str, Any]) -
             "ImagesGenerated",
             "QuotaRefused",
             "BedrockLatency",
+            "EstimatedSpendUSD",  # spend per day: emitted per admitted edit (editor/services/spend.py)
+            "ImagesAdmitted",
         )
     }
     assert lambda_metrics | api_metrics | app_metrics <= shown

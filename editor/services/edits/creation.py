@@ -83,7 +83,7 @@ def edit_create(
         if existing_id:
             return _edit_when_saved(user, existing_id), False
     try:
-        quota_take(user)
+        quota_take(user, images=spec.count, cost_usd=edit_cost(adapter, spec))
         edit = _edit_record(
             user=user,
             edit_id=edit_id,
@@ -123,6 +123,11 @@ def edit_create(
         finish_failed(edit, "internal_error", "The edit could not be started; try again.")
         raise
     return edit, True
+
+
+def edit_cost(adapter: ModelAdapter, spec: EditSpec) -> float:
+    """The estimated cost of the edit as asked: images x the price of the model that will run."""
+    return adapter.estimated_cost(adapter.model_id(spec.task, spec), spec.count)
 
 
 def _edit_record(
