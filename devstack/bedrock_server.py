@@ -1,4 +1,5 @@
-"""A local Bedrock Runtime InvokeModel endpoint: the same bodies, responses and errors, a classical engine."""
+"""A local Bedrock: InvokeModel with the same bodies, responses and errors (a classical engine), and the
+control plane's model lifecycle (devstack/bedrock_control.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from devstack import bedrock_engine as engine
+from devstack.bedrock_control import LifecycleTable
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ ERROR_STATUS = {
 }
 INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.")
 _INVOKE_PATH = re.compile(r"/model/([^/]+)/invoke")
+_FOUNDATION_MODEL_PATH = re.compile(r"/foundation-models/([^/]+)")
 
 
 class BedrockError(Exception):
@@ -873,6 +876,7 @@ class FaultQueue:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     faults: FaultQueue
+    lifecycle: LifecycleTable
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -880,8 +884,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def do_GET(self) -> None:
-        if self._path() == "/_engine/health":
+        path = self._path()
+        match = _FOUNDATION_MODEL_PATH.fullmatch(path)
+        if path == "/_engine/health":
             self._send_json(200, {"status": "ok"})
+        elif path == "/foundation-models":  # the control plane's ListFoundationModels
+            self._send_json(200, {"modelSummaries": self.server.lifecycle.all()})
+        elif match:  # GetFoundationModel (by id or ARN)
+            model_id = base_model_id(unquote(match.group(1)))
+            details = self.server.lifecycle.get(model_id)
+            if details is None:
+                self._send_error(BedrockError("ResourceNotFoundException", f"Model {model_id} not found."))
+            else:
+                self._send_json(200, {"modelDetails": details})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for GET {self._path()}"))
 
@@ -890,6 +905,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self._path() == "/_engine/faults":
             self.server.faults.clear()
             self._send_json(200, {"faults": []})
+        elif self._path() == "/_engine/lifecycle":
+            self.server.lifecycle.reset()
+            self._send_json(200, {"models": self.server.lifecycle.all()})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for DELETE {self._path()}"))
 
@@ -901,6 +919,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._invoke(unquote(match.group(1)), raw)
         elif path == "/_engine/faults":
             self._add_faults(raw)
+        elif path == "/_engine/lifecycle":
+            try:
+                self.server.lifecycle.set(json.loads(raw or b"null"))
+            except ValueError as exc:
+                self._send_error(invalid(f"The lifecycle body is not valid: {exc}"))
+                return
+            self._send_json(200, {"models": self.server.lifecycle.all()})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for POST {path}"))
 
@@ -984,6 +1009,7 @@ class BedrockServer:
         self.host = host
         self.port = port
         self.faults = FaultQueue()
+        self.lifecycle = LifecycleTable()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -996,6 +1022,7 @@ class BedrockServer:
     def start(self) -> BedrockServer:
         self._httpd = _HTTPServer((self.host, self.port), _Handler)
         self._httpd.faults = self.faults
+        self._httpd.lifecycle = self.lifecycle
         # A short poll interval keeps stop() quick; shutdown() waits for the loop's next poll.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

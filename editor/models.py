@@ -120,6 +120,7 @@ class ImageEdit(Model):
     negative_prompt = UnicodeAttribute(null=True)
     mask_reference = UnicodeAttribute(null=True)
     style_reference = UnicodeAttribute(null=True)  # style transfer's second image
+    route_note = UnicodeAttribute(null=True)  # why another model ran than the one asked for (lifecycle)
     input_content_type = UnicodeAttribute(null=True)
     input_width = NumberAttribute(null=True)
     input_height = NumberAttribute(null=True)

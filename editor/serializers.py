@@ -163,6 +163,9 @@ class EditOutput(serializers.Serializer):
     error = EditErrorOutput(allow_null=True)
     engine = serializers.CharField(allow_null=True)
     engine_note = serializers.CharField(allow_null=True)
+    route_note = serializers.CharField(
+        allow_null=True, help_text="Why another model ran than the one asked for."
+    )
     estimated_cost_usd = serializers.FloatField(allow_null=True)
 
 

@@ -122,6 +122,8 @@ BEDROCK_INFERENCE_PROFILE_PREFIX = env.str("BEDROCK_INFERENCE_PROFILE_PREFIX", d
 BEDROCK_CONNECT_TIMEOUT_SECONDS = env.float("BEDROCK_CONNECT_TIMEOUT_SECONDS", default=5)
 BEDROCK_READ_TIMEOUT_SECONDS = env.float("BEDROCK_READ_TIMEOUT_SECONDS", default=120)
 BEDROCK_MAX_ATTEMPTS = env.int("BEDROCK_MAX_ATTEMPTS", default=2)
+# How long a model's lifecycle (Bedrock's GetFoundationModel) is trusted before asking again.
+BEDROCK_LIFECYCLE_CACHE_SECONDS = env.int("BEDROCK_LIFECYCLE_CACHE_SECONDS", default=6 * 3600)
 # The job runs inside one Lambda invocation: all Bedrock attempts must end before it is killed.
 EDIT_JOB_TIMEOUT_SECONDS = env.int("EDIT_JOB_TIMEOUT_SECONDS", default=300)
 if BEDROCK_READ_TIMEOUT_SECONDS * BEDROCK_MAX_ATTEMPTS + 30 > EDIT_JOB_TIMEOUT_SECONDS:

@@ -38,6 +38,7 @@ TTL_ATTRIBUTE = "expires_at"
 # Everything the Lambda role may do. Adding an action means changing this list on purpose.
 EXPECTED_LAMBDA_ACTIONS = {
     "bedrock:InvokeModel",
+    "bedrock:GetFoundationModel",  # each model's lifecycle (editor/services/bedrock/lifecycle.py)
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.amazon import NovaCanvasAdapter, TitanImageAdapter
+from editor.services.bedrock.lifecycle import ROUTES, SUCCESSOR_FAMILY, Lifecycle, model_lifecycle
 from editor.services.bedrock.runtime import invalid_for_model
 from editor.services.bedrock.stability import StabilityAdapter
 from editor.services.bedrock.tasks import TASK_RULES
@@ -65,25 +66,50 @@ def tasks_describe() -> list[dict]:
 
 
 def models_describe() -> list[dict]:
-    """What each family can do here; the local engine's gaps are listed so nobody has to find out."""
-    return [
-        {
-            "family": adapter.family,
-            "label": adapter.label,
-            "legacy": adapter.legacy,
-            "default": adapter.family == settings.BEDROCK_DEFAULT_FAMILY,
-            "max_images": adapter.max_images,
-            "prompt_limit": adapter.prompt_limit,
-            "tasks": [
-                {
-                    "task": task,
-                    "model_id": adapter.model_id(task),
-                    "usd_per_image": adapter.estimated_cost(adapter.model_id(task), 1),
-                    "available": task_unavailable_note(task) is None,
-                    **({"note": task_unavailable_note(task)} if task_unavailable_note(task) else {}),
-                }
-                for task in adapter.tasks()
-            ],
-        }
-        for adapter in ADAPTERS.values()
-    ]
+    """What each family can do here, with each model's lifecycle (Bedrock's control plane); the local
+    engine's gaps and retired models are listed so nobody has to find out."""
+    return [_model_describe(adapter) for adapter in ADAPTERS.values()]
+
+
+def _model_describe(adapter: ModelAdapter) -> dict:
+    tasks = []
+    for task in adapter.tasks():
+        model_id = adapter.model_id(task)
+        lifecycle = model_lifecycle(model_id)
+        note = task_unavailable_note(task) or _lifecycle_note(adapter, task, lifecycle)
+        tasks.append(
+            {
+                "task": task,
+                "model_id": model_id,
+                "usd_per_image": adapter.estimated_cost(model_id, 1),
+                "lifecycle": lifecycle.describe(),
+                "available": note is None,
+                **({"note": note} if note else {}),
+            }
+        )
+    statuses = {task["lifecycle"]["status"] for task in tasks}
+    return {
+        "family": adapter.family,
+        "label": adapter.label,
+        "legacy": adapter.legacy or "LEGACY" in statuses,
+        "retired": bool(tasks) and all(not task["available"] for task in tasks) and "RETIRED" in statuses,
+        "end_of_life": min(
+            (t["lifecycle"]["end_of_life"] for t in tasks if t["lifecycle"]["end_of_life"]), default=None
+        ),
+        "default": adapter.family == settings.BEDROCK_DEFAULT_FAMILY,
+        "max_images": adapter.max_images,
+        "prompt_limit": adapter.prompt_limit,
+        "tasks": tasks,
+    }
+
+
+def _lifecycle_note(adapter: ModelAdapter, task: str, lifecycle: Lifecycle) -> str | None:
+    if lifecycle.status == "RETIRED":
+        note = f"{adapter.label} reached its end of life on {lifecycle.end_of_life}."
+    elif lifecycle.status == "INACCESSIBLE":
+        note = f"This AWS account cannot use {adapter.label}; enable it in the Bedrock console."
+    else:
+        return None
+    if adapter.family != SUCCESSOR_FAMILY and task in ROUTES:
+        return f"{note} API requests for it run on {ADAPTERS[SUCCESSOR_FAMILY].label} instead."
+    return f"{note} Use {ADAPTERS[SUCCESSOR_FAMILY].label} instead."

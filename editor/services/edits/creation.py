@@ -14,6 +14,7 @@ from editor.selectors import edit_get_owned
 from editor.services import jobs, storage
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
+from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.edits.admission import (
     idempotency_claim,
@@ -74,6 +75,10 @@ def edit_create(
     spec = dataclasses.replace(
         spec, model=adapter.family, image=source, mask=mask_source, style_image=style_source
     )
+    adapter, route_note = lifecycle_route(
+        adapter, spec, adapter_get(SUCCESSOR_FAMILY)
+    )  # a retired model's task goes to its successor
+    spec = dataclasses.replace(spec, model=adapter.family)
     adapter.check(spec)
 
     edit_id = str(uuid.uuid4())
@@ -91,6 +96,7 @@ def edit_create(
             adapter=adapter,
             parent_id=parent_id,
             idempotency_key=idempotency_key,
+            route_note=route_note,
         )
     except Exception:
         # Nothing was accepted: free the key, so a retry with it is a new request, not a missing edit.
@@ -138,6 +144,7 @@ def _edit_record(
     adapter: ModelAdapter,
     parent_id: str | None,
     idempotency_key: str | None,
+    route_note: str | None = None,
 ) -> ImageEdit:
     """Write the PENDING item: it exists before anything else happens, so every accepted edit can end."""
     source = spec.image
@@ -154,6 +161,7 @@ def _edit_record(
         model_id=adapter.model_id(spec.task, spec),
         parent_id=parent_id,
         idempotency_key=idempotency_key,
+        route_note=route_note,
         parameters=spec.parameters(),
         input_content_type=source.content_type if source else None,
         input_width=source.width if source else None,

@@ -8,6 +8,7 @@ import dataclasses
 from editor.errors import ServiceError
 from editor.selectors import edit_get_owned
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
+from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.pricing import PRICE_PER_IMAGE_USD, base_model_id
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.edits.creation import _parent_input, edit_cost
@@ -42,6 +43,8 @@ def edit_dry_run(
     spec = dataclasses.replace(
         spec, model=adapter.family, image=source, mask=mask_source, style_image=style_source
     )
+    adapter, route_note = lifecycle_route(adapter, spec, adapter_get(SUCCESSOR_FAMILY))
+    spec = dataclasses.replace(spec, model=adapter.family)
     adapter.check(spec)
     model_id = adapter.model_id(spec.task, spec)
     work_size = None
@@ -61,4 +64,5 @@ def edit_dry_run(
         "images": spec.count,
         "price_per_image_usd": PRICE_PER_IMAGE_USD.get(base_model_id(model_id)),
         "estimated_cost_usd": edit_cost(adapter, spec),
+        "route_note": route_note,
     }
