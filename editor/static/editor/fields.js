@@ -64,7 +64,8 @@ export function applyModels(data) {
   state.task ??= data.tasks[0].task;
   els.model.replaceChildren(
     ...data.models.map((m) => {
-      const option = new Option(`${m.label}${m.legacy ? " (legacy)" : ""}${m.default ? " — default" : ""}`, m.family);
+      const status = m.retired ? " (retired)" : m.legacy ? " (legacy)" : "";
+      const option = new Option(`${m.label}${status}${m.default ? " — default" : ""}`, m.family);
       option.selected = m.family === data.default;
       return option;
     }),
@@ -138,9 +139,12 @@ function renderModel() {
   els.count.value = String(Math.min(count, family.max_images));
   els.count.disabled = family.max_images === 1;
   els.countNote.textContent = family.max_images === 1 ? `${family.label} makes one image per request.` : "";
-  els.modelNote.textContent = family.legacy
-    ? "A legacy model: AWS is retiring it; prefer the default."
-    : `Prompts up to ${formatNumber(family.prompt_limit)} characters.`;
+  const endOfLife = family.end_of_life ? ` (end of life ${family.end_of_life})` : "";
+  els.modelNote.textContent = family.retired
+    ? `Retired${endOfLife}: AWS no longer runs it; choose the default.`
+    : family.legacy
+      ? `A legacy model${endOfLife}: AWS is retiring it; prefer the default.`
+      : `Prompts up to ${formatNumber(family.prompt_limit)} characters.`;
   renderTask();
 }
 

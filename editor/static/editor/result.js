@@ -44,6 +44,7 @@ const els = {
   continueButton: $("#continue"),
   detailsLink: $("#details-link"),
   engineNote: $("#engine-note"),
+  routeNote: $("#route-note"),
   filteredNote: $("#filtered-note"),
   params: $("#params"),
 };
@@ -163,6 +164,8 @@ export function showResult(edit, index = 0) {
   els.engineNote.textContent = edit.engine_note
     ? `Note from the ${engine.toLowerCase() || "engine"}: ${edit.engine_note}.`
     : "";
+  els.routeNote.hidden = !edit.route_note;
+  els.routeNote.textContent = edit.route_note ? `Another model ran: ${edit.route_note}` : "";
   els.filteredNote.hidden = !edit.filtered_count;
   els.filteredNote.textContent = `${edit.filtered_count} image(s) were withheld by the content filter.`;
 
