@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import dataclasses
 import logging
 import secrets
@@ -110,7 +111,11 @@ def _concurrent_calls(adapter, model_id: str, spec: EditSpec) -> list:
     ]
     results, errors = [], []
     with ThreadPoolExecutor(max_workers=len(specs), thread_name_prefix="bedrock-call") as pool:
-        for future in [pool.submit(_call, adapter, model_id, one) for one in specs]:
+        # Each call runs in a copy of this context, so its log lines keep the edit's id.
+        futures = [
+            pool.submit(contextvars.copy_context().run, _call, adapter, model_id, one) for one in specs
+        ]
+        for future in futures:
             try:
                 results.append(future.result())
             except ServiceError as exc:
@@ -120,6 +125,6 @@ def _concurrent_calls(adapter, model_id: str, spec: EditSpec) -> list:
         raise next((exc for exc in errors if exc.code != "content_filtered"), errors[0])
     if errors:
         logger.warning("some candidate calls failed", extra={"failed": len(errors), "filtered": filtered})
-    images, headers = results[0]
-    results[0] = ((images[0], images[1] + filtered), headers)
+    (first_images, first_filtered), headers = results[0]
+    results[0] = ((first_images, first_filtered + filtered), headers)  # the filtered calls, counted once
     return results
