@@ -108,5 +108,9 @@ def test_a_tool_from_each_group(local_stack, live_server, make_user, page, tmp_p
     page.get_by_role("button", name="Run style transfer").click()
     wait_for_result(page)
     expect(page.locator("#engine-note")).to_contain_text("Reinhard")
+    # What today cost so far, against the budget: two fast upscales and a style transfer.
+    expect(page.locator("#usage-today")).to_contain_text(
+        "Today: 2 of 200 edits, $0.14 of your $20.00 daily budget."
+    )
     page.screenshot(path=str(artifacts / "editor-tools.png"), full_page=True)
     assert page.script_errors == []
