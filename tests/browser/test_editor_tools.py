@@ -72,19 +72,15 @@ def test_a_tool_from_each_group(local_stack, live_server, make_user, page, tmp_p
     page.get_by_label("Remove background").check()
     assert shown_fields(page) == set()
 
-    # Enhance: the fast upscale runs here, priced before it runs (two candidates: two calls).
+    # Enhance: the fast upscale runs here, priced before it runs; it gives one image (no seed).
     expect(page.get_by_label("Creative upscale")).to_be_disabled()  # it re-imagines: Bedrock only
     page.get_by_label("Fast upscale").check()
     assert shown_fields(page) == set()
     page.locator("#advanced summary").click()
-    page.locator("#count").select_option("2")
-    expect(cost).to_have_text(re.compile(r"^Estimated cost: \$0\.06 \(2 × \$0\.03 per image\)\.$"))
+    expect(page.locator("#count")).to_be_disabled()
+    expect(cost).to_have_text(re.compile(r"^Estimated cost: \$0\.03 \(1 × \$0\.03 per image\)\.$"))
     page.get_by_role("button", name="Run fast upscale").click()
-    wait_for_result(page)
-    thumbs = page.locator("#result-outputs .output-thumb")
-    expect(thumbs).to_have_count(2)  # the candidates side by side; the person picks one to continue
-    thumbs.nth(1).click()
-    expect(page.locator("#continue")).to_have_text("Continue editing result 2")
+    first_id = wait_for_result(page)
 
     # Create: style transfer wants a second image, and shows its three strengths.
     page.get_by_label("Style transfer").check()
@@ -103,14 +99,18 @@ def test_a_tool_from_each_group(local_stack, live_server, make_user, page, tmp_p
     page.get_by_role("button", name="Run style transfer").click()
     expect(page.locator("#error")).to_contain_text("between 0 and 1")
     page.locator("#style_strength").fill("0.8")
-    page.locator("#count").select_option("1")
-    expect(cost).to_contain_text("$0.08")
+    page.locator("#count").select_option("2")
+    expect(cost).to_contain_text("$0.16 (2 × $0.08 per image)")
     page.get_by_role("button", name="Run style transfer").click()
-    wait_for_result(page)
+    wait_for_result(page, not_edit=first_id)
+    thumbs = page.locator("#result-outputs .output-thumb")
+    expect(thumbs).to_have_count(2)  # two candidates side by side (two calls); the person picks one
+    thumbs.nth(1).click()
+    expect(page.locator("#continue")).to_have_text("Continue editing result 2")
     expect(page.locator("#engine-note")).to_contain_text("Reinhard")
-    # What today cost so far, against the budget: two fast upscales and a style transfer.
+    # What today cost so far, against the budget: a fast upscale and two style transfer candidates.
     expect(page.locator("#usage-today")).to_contain_text(
-        "Today: 2 of 200 edits, $0.14 of your $20.00 daily budget."
+        "Today: 2 of 200 edits, $0.19 of your $20.00 daily budget."
     )
     page.screenshot(path=str(artifacts / "editor-tools.png"), full_page=True)
     assert page.script_errors == []

@@ -377,6 +377,7 @@ class TestHistoryAndOwnership:
             "second_image",
             "fields",
             "group",
+            "candidates",
         }
         for task in tasks:
             assert set(task) == keys, task

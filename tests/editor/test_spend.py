@@ -53,11 +53,14 @@ class TestUsage:
     def test_counts_todays_edits_images_and_spend_with_limits_and_reset(self, api, settings):
         empty = api.get("/api/v1/usage").json()
         assert empty["edits"] == 0 and empty["images"] == 0 and empty["estimated_spend_usd"] == 0
-        for count in (1, 2):
-            assert post_edit(api, "remove_background", image=photo_png(), count=count).status_code == 201
+        assert post_edit(api, "remove_background", image=photo_png()).status_code == 201
+        assert post_edit(api, "erase", image=photo_png(), mask=mask_png(), count=2).status_code == 201
         usage = api.get("/api/v1/usage").json()
         assert usage["edits"] == 2 and usage["images"] == 3
-        assert usage["estimated_spend_usd"] == pytest.approx(estimated_cost(REMOVE_BACKGROUND, 3))
+        expected = estimated_cost(REMOVE_BACKGROUND, 1) + estimated_cost(
+            "stability.stable-image-erase-object-v1:0", 2
+        )
+        assert usage["estimated_spend_usd"] == pytest.approx(expected)
         assert usage["limits"] == {
             "daily_edits": settings.DAILY_EDIT_QUOTA,
             "daily_budget_usd": settings.DAILY_BUDGET_USD,

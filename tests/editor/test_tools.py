@@ -101,8 +101,15 @@ def test_a_strength_the_tool_does_not_take_is_a_400(api):
     assert assert_json_error(response, 400)
 
 
-def test_several_candidates_are_several_calls(api):
-    edit = post_edit(api, "upscale", image=photo_png(), prompt="a photo", count=3, seed=11).json()
+def test_several_candidates_are_several_calls_each_with_its_seed(api):
+    edit = post_edit(
+        api, "inpaint", image=photo_png(), mask=mask_png(), prompt="grass", count=3, seed=11
+    ).json()
     assert edit["status"] == SUCCEEDED, edit["error"]
-    assert len(edit["outputs"]) == 3
-    assert edit["estimated_cost_usd"] == pytest.approx(3 * 0.03)
+    assert sorted(output["seed"] for output in edit["outputs"]) == [11, 12, 13]  # one call per seed
+    assert edit["estimated_cost_usd"] == pytest.approx(3 * 0.07)
+
+
+def test_a_tool_that_gives_the_same_image_every_time_is_asked_for_one(api):
+    response = post_edit(api, "upscale_fast", image=photo_png(), count=2)
+    assert "same image every time" in assert_json_error(response, 400)["message"]

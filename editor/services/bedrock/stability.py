@@ -103,6 +103,12 @@ class StabilityAdapter(ModelAdapter):
         super().check(spec)
         if not spec.rule.negative_prompt and spec.negative_prompt:
             raise invalid_for_model(f"{self.label} take no negative prompt for '{spec.task}'.")
+        if spec.count > 1 and (
+            not spec.rule.candidates
+            or (spec.task == "upscale" and spec.image is not None and self._fast_upscale_fits(spec))
+        ):
+            # These tools take no seed: N calls would bill N identical images.
+            raise invalid_for_model(f"'{spec.task}' gives the same image every time; ask for one image.")
         if spec.rule.select_prompt and not spec.select_prompt.strip():
             raise invalid_for_model(f"The '{spec.task}' task needs a select prompt naming what to recolour.")
         for name, (low, high) in TOOL_NUMBERS.get(spec.task, {}).items():

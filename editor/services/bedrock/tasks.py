@@ -37,6 +37,7 @@ class TaskRule:
     second_image: bool = False  # needs a second image (style transfer: the style to apply)
     fields: tuple[str, ...] = ()  # the editor's form fields, in order
     group: str = "Edit"  # one of GROUPS
+    candidates: bool = True  # several images differ (a seed each); False: the same image every time
 
     @property
     def negative_prompt(self) -> bool:
@@ -61,6 +62,7 @@ class TaskRule:
             "second_image": self.second_image,
             "fields": list(self.fields),
             "group": self.group,
+            "candidates": self.candidates,
         }
 
 
@@ -116,6 +118,7 @@ TASK_RULES: dict[str, TaskRule] = {
             help="Keep the subject and make the background transparent.",
             image=True,
             group="Cut out",
+            candidates=False,
         ),
         TaskRule(
             task="upscale",
@@ -132,6 +135,7 @@ TASK_RULES: dict[str, TaskRule] = {
             help="Make a small image four times larger, quickly.",
             image=True,
             group="Enhance",
+            candidates=False,
         ),
         TaskRule(
             task="upscale_creative",

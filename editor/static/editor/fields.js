@@ -86,6 +86,11 @@ function renderTask() {
   els.taskHelp.textContent = task.help;
   for (const field of els.fields) field.hidden = !task.fields.includes(field.dataset.field);
   els.secondImage.hidden = !task.second_image;
+  // A tool that gives the same image every time is asked for one (the server refuses more).
+  const family = currentFamily();
+  const single = task.candidates === false || (family?.max_images ?? 1) === 1;
+  els.count.disabled = single;
+  if (task.candidates === false) els.count.value = "1";
   els.promptLabel.textContent = PROMPT_LABELS[task.prompt] ?? "Prompt";
   els.run.textContent = `Run ${task.label.toLowerCase()}`;
   renderStage();
