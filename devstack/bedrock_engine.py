@@ -196,3 +196,51 @@ def _largest_component(foreground: np.ndarray) -> np.ndarray:
 def resize(pixels: np.ndarray, *, width: int, height: int) -> np.ndarray:
     """Lanczos resampling: the local upscaler, and how masks are fitted to their image."""
     return cv2.resize(pixels, (width, height), interpolation=cv2.INTER_LANCZOS4)
+
+
+def colour_transfer(pixels: np.ndarray, style: np.ndarray, *, strength: float = 1.0) -> np.ndarray:
+    """Reinhard et al. (2001) colour transfer: match each Lab channel's mean and spread to the style
+    image's, then blend by `strength`. Colour statistics only: no brush strokes or textures move."""
+    source = cv2.cvtColor(drop_alpha(pixels), cv2.COLOR_BGR2LAB).astype(np.float32)
+    target = cv2.cvtColor(drop_alpha(style), cv2.COLOR_BGR2LAB).astype(np.float32)
+    s_mean, s_std = source.reshape(-1, 3).mean(0), source.reshape(-1, 3).std(0)
+    t_mean, t_std = target.reshape(-1, 3).mean(0), target.reshape(-1, 3).std(0)
+    moved = (source - s_mean) * (t_std / np.maximum(s_std, 1e-6)) + t_mean
+    blended = source * (1.0 - strength) + moved * strength
+    return cv2.cvtColor(np.clip(blended + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+# OpenCV hue (0-179) of the colours a recolour prompt may name.
+NAMED_HUES = {
+    "red": 0,
+    "orange": 15,
+    "yellow": 30,
+    "green": 60,
+    "cyan": 90,
+    "blue": 120,
+    "purple": 140,
+    "violet": 140,
+    "magenta": 150,
+    "pink": 165,
+}
+
+
+def named_hue(prompt: str) -> int | None:
+    """The hue of the first colour the prompt names, or None."""
+    for word in prompt.lower().replace(",", " ").split():
+        if word in NAMED_HUES:
+            return NAMED_HUES[word]
+    return None
+
+
+def recolour(pixels: np.ndarray, area: np.ndarray, *, hue: int) -> np.ndarray:
+    """Set the hue inside `area` (255 = recolour, grey = partly), keeping saturation and brightness, so
+    shading and texture stay; greys gain a little saturation so they can take a colour at all."""
+    bgr = drop_alpha(pixels)
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    shifted = hsv.copy()
+    shifted[..., 0] = hue
+    shifted[..., 1] = np.maximum(hsv[..., 1], 96)
+    moved = cv2.cvtColor(shifted, cv2.COLOR_HSV2BGR).astype(np.float32)
+    weight = area.astype(np.float32)[..., None] / 255.0
+    return (bgr * (1.0 - weight) + moved * weight + 0.5).astype(np.uint8)

@@ -1,4 +1,5 @@
-"""A local Bedrock Runtime InvokeModel endpoint: the same bodies, responses and errors, a classical engine."""
+"""A local Bedrock: InvokeModel with the same bodies, responses and errors (a classical engine), and the
+control plane's model lifecycle (devstack/bedrock_control.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from devstack import bedrock_engine as engine
+from devstack.bedrock_control import LifecycleTable
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ NOTE_HEADER = "x-imageedit-engine-note"
 PROMPT_IGNORED = "prompt ignored by the local engine (classical fill)"
 UPSCALE_PROMPT_IGNORED = "prompt ignored by the local engine (Lanczos upscale)"
 OUTPAINT_NOTE = "new area drawn by the local engine (blurred extension of the edges)"
+STYLE_TRANSFER_NOTE = (
+    "colour statistics transfer (Reinhard) by the local engine: the style image's colours, not its brushwork"
+)
+RECOLOR_NOTE = "hue shift inside the transparent area by the local engine; select_prompt not used"
 ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 ERROR_STATUS = {
     "ValidationException": 400,
@@ -49,6 +55,7 @@ ERROR_STATUS = {
 }
 INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "global.")
 _INVOKE_PATH = re.compile(r"/model/([^/]+)/invoke")
+_FOUNDATION_MODEL_PATH = re.compile(r"/foundation-models/([^/]+)")
 
 
 class BedrockError(Exception):
@@ -334,6 +341,49 @@ SEARCH_RECOLOR_KEYS = {
     "style_preset": _STYLE,
 }
 _ASPECT_RATIO = Field("string", choices=ASPECT_RATIOS)
+_UNIT = Field("number", minimum=0.0, maximum=1.0)
+# The seven tools added for issue 13, as AWS's "Stability AI Image Services" page lists their fields
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html; aws-reference.md 3.6).
+CREATIVE_UPSCALE_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "creativity": Field("number", minimum=0.1, maximum=0.5),
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+CONTROL_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "control_strength": _UNIT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+STYLE_GUIDE_KEYS = {
+    "prompt": _PROMPT,
+    "image": _IMAGE,
+    "fidelity": _UNIT,
+    "aspect_ratio": _ASPECT_RATIO,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+    "style_preset": _STYLE,
+}
+STYLE_TRANSFER_KEYS = {
+    "init_image": _IMAGE,
+    "style_image": _IMAGE,
+    "prompt": _OPTIONAL_PROMPT,
+    "negative_prompt": _OPTIONAL_PROMPT,
+    "style_strength": _UNIT,
+    "composition_fidelity": _UNIT,
+    "change_strength": Field("number", minimum=0.1, maximum=1.0),
+    "seed": _SEED,
+    "output_format": _OUTPUT_FORMAT,
+}
+CREATIVE_UPSCALE_IMAGE = ImageRules(("PNG", "JPEG", "WEBP"), min_pixels=4_096, max_pixels=1_048_576)
 CORE_KEYS = {
     "prompt": _PROMPT,
     "negative_prompt": _OPTIONAL_PROMPT,
@@ -438,12 +488,44 @@ def stability_fast_upscale(body: dict[str, Any], digest: bytes) -> Reply:
     return _stability_reply(pixels, body, digest)
 
 
-def _stability_refusal(keys: dict[str, Field], task: str) -> Callable[[dict[str, Any], bytes], Reply]:
+def stability_style_transfer(body: dict[str, Any], digest: bytes) -> Reply:
+    """Colour statistics transfer, stated as such: what a classical method can honestly do here."""
+    check_object(body, STYLE_TRANSFER_KEYS)
+    init = open_b64_image(body["init_image"], STABILITY_IMAGE, "init_image")
+    style = open_b64_image(body["style_image"], STABILITY_IMAGE, "style_image")
+    pixels = engine.colour_transfer(
+        _decode(init, "init_image"), _decode(style, "style_image"), strength=body.get("style_strength", 1.0)
+    )
+    note = STYLE_TRANSFER_NOTE + ("; prompt ignored" if body.get("prompt") else "")
+    return _stability_reply(pixels, body, digest, note)
+
+
+def stability_search_recolor(body: dict[str, Any], digest: bytes) -> Reply:
+    """A hue shift only where the image is transparent (the area given); finding it by text it cannot."""
+    check_object(body, SEARCH_RECOLOR_KEYS)
+    image = open_b64_image(body["image"], STABILITY_IMAGE, "image")
+    if not engine.has_alpha(image):
+        raise cannot("finding an object from its name (select_prompt)", "search-recolor")
+    hue = engine.named_hue(body["prompt"])
+    if hue is None:
+        names = ", ".join(engine.NAMED_HUES)
+        raise invalid(f"prompt: the local engine recolours only to a named colour ({names})")
+    pixels = _decode(image, "image")
+    area = engine.grow_mask(255 - pixels[..., 3], body.get("grow_mask", 3))
+    return _stability_reply(engine.recolour(pixels, area, hue=hue), body, digest, RECOLOR_NOTE)
+
+
+def _stability_refusal(
+    keys: dict[str, Field],
+    task: str,
+    what: str = "text-guided generation",
+    rules: ImageRules = STABILITY_IMAGE,
+) -> Callable[[dict[str, Any], bytes], Reply]:
     def refuse(body: dict[str, Any], digest: bytes) -> Reply:
         check_object(body, keys)
         if "image" in body:
-            open_b64_image(body["image"], STABILITY_IMAGE, "image")
-        raise cannot("text-guided generation", task)
+            open_b64_image(body["image"], rules, "image")
+        raise cannot(what, task)
 
     return refuse
 
@@ -693,7 +775,14 @@ MODELS: dict[str, Callable[[dict[str, Any], bytes], Reply]] = {
     "stability.stable-conservative-upscale-v1:0": stability_conservative_upscale,
     "stability.stable-fast-upscale-v1:0": stability_fast_upscale,
     "stability.stable-image-search-replace-v1:0": _stability_refusal(SEARCH_REPLACE_KEYS, "search-replace"),
-    "stability.stable-image-search-recolor-v1:0": _stability_refusal(SEARCH_RECOLOR_KEYS, "search-recolor"),
+    "stability.stable-image-search-recolor-v1:0": stability_search_recolor,
+    "stability.stable-style-transfer-v1:0": stability_style_transfer,
+    "stability.stable-creative-upscale-v1:0": _stability_refusal(
+        CREATIVE_UPSCALE_KEYS, "creative upscale", "generative upscaling", CREATIVE_UPSCALE_IMAGE
+    ),
+    "stability.stable-image-control-sketch-v1:0": _stability_refusal(CONTROL_KEYS, "control-sketch"),
+    "stability.stable-image-control-structure-v1:0": _stability_refusal(CONTROL_KEYS, "control-structure"),
+    "stability.stable-image-style-guide-v1:0": _stability_refusal(STYLE_GUIDE_KEYS, "style-guide"),
     "stability.stable-image-core-v1:1": _stability_refusal(CORE_KEYS, "text-to-image"),
     "stability.sd3-5-large-v1:0": _stability_refusal(SD35_KEYS, "text-to-image"),
     "stability.stable-image-ultra-v1:1": _stability_refusal(ULTRA_KEYS, "text-to-image"),
@@ -804,6 +893,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     faults: FaultQueue
     invocations: InvocationCount
+    lifecycle: LifecycleTable
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -811,11 +901,22 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def do_GET(self) -> None:
-        if self._path() == "/_engine/health":
+        path = self._path()
+        match = _FOUNDATION_MODEL_PATH.fullmatch(path)
+        if path == "/_engine/health":
             self._send_json(200, {"status": "ok"})
-        elif self._path() == "/_engine/invocations":
+        elif path == "/_engine/invocations":
             counts = self.server.invocations.snapshot()
             self._send_json(200, {"total": sum(counts.values()), "by_model": counts})
+        elif path == "/foundation-models":  # the control plane's ListFoundationModels
+            self._send_json(200, {"modelSummaries": self.server.lifecycle.all()})
+        elif match:  # GetFoundationModel (by id or ARN)
+            model_id = base_model_id(unquote(match.group(1)))
+            details = self.server.lifecycle.get(model_id)
+            if details is None:
+                self._send_error(BedrockError("ResourceNotFoundException", f"Model {model_id} not found."))
+            else:
+                self._send_json(200, {"modelDetails": details})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for GET {self._path()}"))
 
@@ -824,6 +925,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self._path() == "/_engine/faults":
             self.server.faults.clear()
             self._send_json(200, {"faults": []})
+        elif self._path() == "/_engine/lifecycle":
+            self.server.lifecycle.reset()
+            self._send_json(200, {"models": self.server.lifecycle.all()})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for DELETE {self._path()}"))
 
@@ -835,6 +939,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._invoke(unquote(match.group(1)), raw)
         elif path == "/_engine/faults":
             self._add_faults(raw)
+        elif path == "/_engine/lifecycle":
+            try:
+                self.server.lifecycle.set(json.loads(raw or b"null"))
+            except ValueError as exc:
+                self._send_error(invalid(f"The lifecycle body is not valid: {exc}"))
+                return
+            self._send_json(200, {"models": self.server.lifecycle.all()})
         else:
             self._send_error(BedrockError("ResourceNotFoundException", f"No route for POST {path}"))
 
@@ -920,6 +1031,7 @@ class BedrockServer:
         self.port = port
         self.faults = FaultQueue()
         self.invocations = InvocationCount()
+        self.lifecycle = LifecycleTable()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -933,6 +1045,7 @@ class BedrockServer:
         self._httpd = _HTTPServer((self.host, self.port), _Handler)
         self._httpd.faults = self.faults
         self._httpd.invocations = self.invocations
+        self._httpd.lifecycle = self.lifecycle
         # A short poll interval keeps stop() quick; shutdown() waits for the loop's next poll.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

@@ -134,6 +134,8 @@ class ImageEdit(Model):
     model_id = UnicodeAttribute(null=True)
     negative_prompt = UnicodeAttribute(null=True)
     mask_reference = UnicodeAttribute(null=True)
+    style_reference = UnicodeAttribute(null=True)  # style transfer's second image
+    route_note = UnicodeAttribute(null=True)  # why another model ran than the one asked for (lifecycle)
     input_content_type = UnicodeAttribute(null=True)
     input_width = NumberAttribute(null=True)
     input_height = NumberAttribute(null=True)
@@ -182,7 +184,9 @@ class IdempotencyRecord(Model):
 
 
 class QuotaCounter(Model):
-    """Edits a person made on one UTC day (id quota#<sub>#<date>), counted atomically; expires by TTL."""
+    """Edits a person made on one UTC day (id quota#<sub>#<date>), counted atomically; expires by TTL.
+
+    The deployment's spend in one UTC month uses the same shape (id spend#<yyyy-mm>)."""
 
     class Meta:
         table_name = "ImageGenerationTable"
@@ -190,6 +194,8 @@ class QuotaCounter(Model):
 
     id = UnicodeAttribute(hash_key=True)
     used = NumberAttribute(null=True)
+    images = NumberAttribute(null=True)  # images asked for (a candidate each)
+    spent_micro_usd = NumberAttribute(null=True)  # estimated spend admitted, in millionths of a dollar
     expires_at = TTLAttribute(null=True)
 
 

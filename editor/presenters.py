@@ -61,5 +61,6 @@ def edit_present(edit: ImageEdit, *, for_list: bool = False) -> dict:
         "error": {"code": edit.error_code, "message": edit.error_message} if edit.error_code else None,
         "engine": edit.engine,
         "engine_note": edit.engine_note,
+        "route_note": edit.route_note,
         "estimated_cost_usd": float(edit.estimated_cost_usd) if edit.estimated_cost_usd is not None else None,
     }

@@ -7,7 +7,14 @@ from rest_framework import serializers
 
 from editor.errors import ServiceError
 from editor.services.bedrock.catalog import ADAPTERS
-from editor.services.bedrock.tasks import ASPECT_RATIOS, PARAMETER_FIELDS, TASK_RULES, TASKS, EditSpec
+from editor.services.bedrock.tasks import (
+    ASPECT_RATIOS,
+    PARAMETER_FIELDS,
+    STRENGTH_FIELDS,
+    TASK_RULES,
+    TASKS,
+    EditSpec,
+)
 
 # The input fields the typed request (EditSpec) carries besides the task and the model.
 SPEC_FIELDS = ("prompt", "negative_prompt", *PARAMETER_FIELDS)
@@ -50,6 +57,7 @@ class EditCreateInput(serializers.Serializer):
     mask_upload_id = serializers.UUIDField(
         required=False, help_text="A mask sent straight to storage, in place of mask."
     )
+    style_image = serializers.FileField(required=False, help_text="Style transfer's second image: the style.")
     prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000, trim_whitespace=False)
     negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     model = serializers.ChoiceField(choices=list(ADAPTERS), required=False)
@@ -60,8 +68,14 @@ class EditCreateInput(serializers.Serializer):
     up = serializers.IntegerField(required=False, min_value=0, max_value=2000, default=0)
     down = serializers.IntegerField(required=False, min_value=0, max_value=2000, default=0)
     search_prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    select_prompt = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     creativity = serializers.FloatField(required=False, min_value=0.1, max_value=1.0)
     grow_mask = serializers.IntegerField(required=False, min_value=0, max_value=20)
+    control_strength = serializers.FloatField(required=False, min_value=0, max_value=1)
+    fidelity = serializers.FloatField(required=False, min_value=0, max_value=1)
+    style_strength = serializers.FloatField(required=False, min_value=0, max_value=1)
+    composition_fidelity = serializers.FloatField(required=False, min_value=0, max_value=1)
+    change_strength = serializers.FloatField(required=False, min_value=0, max_value=1)
     output_format = serializers.ChoiceField(choices=["png", "jpeg", "webp"], required=False, default="png")
     aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS, required=False, default="1:1")
     parent_id = serializers.UUIDField(required=False)
@@ -98,7 +112,7 @@ class EditCreateInput(serializers.Serializer):
             raise serializers.ValidationError(
                 {"image": f"The '{task}' task makes an image from the prompt alone."}
             )
-        for name in ("image", "mask"):
+        for name in ("image", "mask", "style_image"):
             if name in attrs and attrs[name].size > settings.MAX_UPLOAD_BYTES:
                 raise ServiceError(
                     "image_too_large",
@@ -107,12 +121,21 @@ class EditCreateInput(serializers.Serializer):
                     f"then send its upload_id.",
                     status=413,
                 )
-        uploaded = sum(attrs[name].size for name in ("image", "mask") if name in attrs)
+        if rule.second_image and "style_image" not in attrs:
+            raise serializers.ValidationError(
+                {"style_image": f"The '{task}' task needs a second image: the style to apply."}
+            )
+        if not rule.second_image and "style_image" in attrs:
+            raise serializers.ValidationError({"style_image": f"The '{task}' task takes one image only."})
+        for name in STRENGTH_FIELDS:
+            if name in attrs and name not in rule.fields:
+                raise serializers.ValidationError({name: f"The '{task}' task takes no {name}."})
+        uploaded = sum(attrs[name].size for name in ("image", "mask", "style_image") if name in attrs)
         if uploaded > settings.MAX_REQUEST_UPLOAD_BYTES:
             # Lambda takes 6 MB per request after API Gateway's base64: refuse clearly before it does.
             raise ServiceError(
                 "request_too_large",
-                f"Image and mask together are {uploaded / 1e6:.1f} MB; the limit is "
+                f"The files together are {uploaded / 1e6:.1f} MB; the limit is "
                 f"{settings.MAX_REQUEST_UPLOAD_BYTES / 1e6:.1f} MB.",
                 status=413,
             )
@@ -181,6 +204,9 @@ class EditOutput(serializers.Serializer):
     error = EditErrorOutput(allow_null=True)
     engine = serializers.CharField(allow_null=True)
     engine_note = serializers.CharField(allow_null=True)
+    route_note = serializers.CharField(
+        allow_null=True, help_text="Why another model ran than the one asked for."
+    )
     estimated_cost_usd = serializers.FloatField(allow_null=True)
 
 

@@ -27,4 +27,5 @@ urlpatterns = [
     path("models", edits.ModelsApi.as_view(), name="models"),
     path("uploads", uploads.UploadsApi.as_view(), name="uploads"),
     path("uploads/<str:upload_id>/preview", uploads.UploadPreviewApi.as_view(), name="upload-preview"),
+    path("usage", edits.UsageApi.as_view(), name="usage"),
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
         uploads.UploadPreviewApi.as_view(**SESSION_ONLY),
         name="upload-preview",
     ),
+    path("usage", edits.UsageApi.as_view(**SESSION_ONLY), name="usage"),
 ]
 
 

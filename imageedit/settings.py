@@ -123,6 +123,8 @@ BEDROCK_INFERENCE_PROFILE_PREFIX = env.str("BEDROCK_INFERENCE_PROFILE_PREFIX", d
 BEDROCK_CONNECT_TIMEOUT_SECONDS = env.float("BEDROCK_CONNECT_TIMEOUT_SECONDS", default=5)
 BEDROCK_READ_TIMEOUT_SECONDS = env.float("BEDROCK_READ_TIMEOUT_SECONDS", default=120)
 BEDROCK_MAX_ATTEMPTS = env.int("BEDROCK_MAX_ATTEMPTS", default=2)
+# How long a model's lifecycle (Bedrock's GetFoundationModel) is trusted before asking again.
+BEDROCK_LIFECYCLE_CACHE_SECONDS = env.int("BEDROCK_LIFECYCLE_CACHE_SECONDS", default=6 * 3600)
 # The job runs inside one Lambda invocation: all Bedrock attempts must end before it is killed.
 EDIT_JOB_TIMEOUT_SECONDS = env.int("EDIT_JOB_TIMEOUT_SECONDS", default=300)
 if BEDROCK_READ_TIMEOUT_SECONDS * BEDROCK_MAX_ATTEMPTS + 30 > EDIT_JOB_TIMEOUT_SECONDS:
@@ -135,6 +137,10 @@ EDIT_PENDING_TIMEOUT_SECONDS = env.int("EDIT_PENDING_TIMEOUT_SECONDS", default=9
 EDIT_WAIT_DEFAULT_SECONDS = env.float("EDIT_WAIT_DEFAULT_SECONDS", default=20)
 EDIT_WAIT_MAX_SECONDS = 25
 DAILY_EDIT_QUOTA = env.int("DAILY_EDIT_QUOTA", default=200)
+# Estimated spend (USD, prices in editor/services/bedrock/pricing.py) a person may admit per UTC day, and the
+# whole deployment per UTC month; an empty value means no cap.
+DAILY_BUDGET_USD = float(env.str("DAILY_BUDGET_USD", default="20") or "inf")
+MONTHLY_BUDGET_USD = float(env.str("MONTHLY_BUDGET_USD", default="1000") or "inf")
 EDIT_WORKER_THREADS = env.int("EDIT_WORKER_THREADS", default=4)
 
 # --- Security --------------------------------------------------------------------------------------

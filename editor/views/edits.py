@@ -19,8 +19,10 @@ from editor.serializers import EditCreateInput, EditListOutput, EditOutput
 from editor.services.bedrock.catalog import engine_describe, models_describe, tasks_describe
 from editor.services.edits.creation import edit_create
 from editor.services.edits.deletion import edit_delete
+from editor.services.edits.dry_run import edit_dry_run
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.jobs import edit_wait
+from editor.services.spend import usage_read
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
@@ -47,10 +49,21 @@ class EditCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": EditCreateInput, "application/json": EditCreateInput},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
+            OpenApiParameter(
+                "dry_run",
+                bool,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="1: only check the request; answer 200 with the model, size and estimated cost. "
+                "Nothing is recorded or counted.",
+            ),
+        ],
         responses={201: EditOutput, 202: EditOutput, 200: EditOutput},
         description="Start an edit. Waits up to `wait` seconds (default 20) for the result: 201 with the "
-        "finished edit (SUCCEEDED or FAILED), or 202 with its status and a Location to poll.",
+        "finished edit (SUCCEEDED or FAILED), or 202 with its status and a Location to poll. With "
+        "`?dry_run=1`: the checks only, 200 with what would run and its estimated cost.",
     )
     def post(self, request):
         idempotency_key = request.headers.get("Idempotency-Key", "")
@@ -64,17 +77,20 @@ class EditCreateApi(APIView):
         data = EditCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        edit, created = edit_create(
-            user=request.user,
-            spec=values["spec"],
-            image=values["image"].read() if "image" in values else None,
-            mask=values["mask"].read() if "mask" in values else None,
-            upload_id=str(values["upload_id"]) if "upload_id" in values else None,
-            mask_upload_id=str(values["mask_upload_id"]) if "mask_upload_id" in values else None,
-            parent_id=str(values["parent_id"]) if "parent_id" in values else None,
-            parent_output=values.get("parent_output", 0),
-            idempotency_key=idempotency_key or None,
-        )
+        inputs = {
+            "user": request.user,
+            "spec": values["spec"],
+            "image": values["image"].read() if "image" in values else None,
+            "mask": values["mask"].read() if "mask" in values else None,
+            "upload_id": str(values["upload_id"]) if "upload_id" in values else None,
+            "mask_upload_id": str(values["mask_upload_id"]) if "mask_upload_id" in values else None,
+            "style_image": values["style_image"].read() if "style_image" in values else None,
+            "parent_id": str(values["parent_id"]) if "parent_id" in values else None,
+            "parent_output": values.get("parent_output", 0),
+        }
+        if request.query_params.get("dry_run") in ("1", "true"):
+            return Response(edit_dry_run(**inputs))
+        edit, created = edit_create(**inputs, idempotency_key=idempotency_key or None)
         wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)
         edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))
         return _edit_response(edit, created=created)
@@ -131,3 +147,12 @@ class ModelsApi(APIView):
                 "url_lifetime_seconds": settings.PRESIGNED_URL_TTL_SECONDS,
             }
         )
+
+
+class UsageApi(APIView):
+    @extend_schema(
+        responses={200: dict},
+        description="Today's edits, images and estimated spend (USD), the limits, and when they reset (UTC).",
+    )
+    def get(self, request):
+        return Response(usage_read(request.user))

@@ -20,7 +20,7 @@ from editor.models import ACTIVE_STATUSES, ImageEdit
 from editor.presenters import edit_present
 from editor.selectors import edit_get_owned, edits_list
 from editor.services.bedrock.catalog import engine_label
-from editor.services.bedrock.tasks import ASPECT_RATIOS, TASK_RULES
+from editor.services.bedrock.tasks import ASPECT_RATIOS, GROUPS, TASK_RULES
 from editor.services.credentials.reading import edit_credentials_read
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
@@ -28,6 +28,15 @@ from editor.services.versions import DELETE_BRANCH, KEEP_CHILDREN, version_delet
 from editor.services.web_sessions import session_sign_out, session_user
 from editor.views.versions import detail_versions, history_group, version_delete_message
 
+# The tools' strength fields, as the editor shows them: (name, label, minimum, hint).
+STRENGTH_INPUTS = (
+    ("creativity", "Creativity", "0.1", "How much new detail (0.1-0.5; empty: the model's default)"),
+    ("control_strength", "Follow the image", "0", "How closely to follow the sketch or structure (0-1)"),
+    ("fidelity", "Style fidelity", "0", "How closely to match the style image (0-1)"),
+    ("style_strength", "Style strength", "0", "How strongly to apply the style (0-1)"),
+    ("composition_fidelity", "Keep composition", "0", "How much of the original layout to keep (0-1)"),
+    ("change_strength", "Change", "0.1", "How much the image may change (0.1-1)"),
+)
 HISTORY_PAGE_SIZE = 20
 _FLASH_KEY = "flash"
 STATUS_LABELS = {"PENDING": "Queued", "RUNNING": "Running", "SUCCEEDED": "Done", "FAILED": "Failed"}
@@ -126,7 +135,11 @@ def editor(request, user):
         request,
         "editor/editor.html",
         {
-            "tasks": [(rule.task, rule.label) for rule in TASK_RULES.values()],
+            "task_groups": [
+                (group, [(rule.task, rule.label) for rule in TASK_RULES.values() if rule.group == group])
+                for group in GROUPS
+            ],
+            "strengths": STRENGTH_INPUTS,
             "margins": MARGINS,
             "aspect_ratios": ASPECT_RATIOS,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,

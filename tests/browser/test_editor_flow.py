@@ -38,6 +38,7 @@ def write_photo(path) -> None:
 
 def paint(page, from_x: float, to_x: float, at_y: float) -> dict:
     """Drag across the canvas between fractions of its width, at a fraction of its height."""
+    page.locator("#mask-canvas").scroll_into_view_if_needed()
     box = page.locator("#mask-canvas").bounding_box()
     y = box["y"] + box["height"] * at_y
     page.mouse.move(box["x"] + box["width"] * from_x, y)

@@ -281,10 +281,6 @@ def test_mask_prompt_is_refused_plainly(client):
             "stability.stable-image-search-replace-v1:0",
             {"prompt": "cat", "search_prompt": "dog", "image": IMAGE},
         ),
-        (
-            "stability.stable-image-search-recolor-v1:0",
-            {"prompt": "red", "select_prompt": "car", "image": IMAGE},
-        ),
         ("stability.stable-image-core-v1:1", {"prompt": "a lighthouse", "aspect_ratio": "16:9"}),
         ("stability.sd3-5-large-v1:0", {"prompt": "a lighthouse", "mode": "text-to-image"}),
         ("us.stability.stable-image-ultra-v1:1", {"prompt": "a lighthouse"}),
@@ -309,6 +305,111 @@ def test_text_guided_generation_is_refused_plainly(client, model_id, body):
     assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert message.startswith("The local engine cannot do text-guided generation (")
     assert message.endswith("run against Amazon Bedrock for this task.")
+
+
+def rgba_b64(pixels, alpha):
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack([pixels, alpha])).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_style_transfer_matches_the_style_images_colour_statistics_and_says_so(client):
+    content = gradient(256, 192)
+    style = np.zeros((128, 128, 3), np.uint8)
+    style[...] = (200, 40, 30)
+    style[::2] = (240, 120, 20)  # stripes: a style with spread, in warm colours
+    payload, headers = invoke(
+        client,
+        "stability.stable-style-transfer-v1:0",
+        {"init_image": b64(content), "style_image": b64(style), "prompt": "oil", "output_format": "png"},
+    )
+    image, result = decoded(payload["images"][0])
+    assert image.size == (256, 192) and payload["finish_reasons"] == [None]
+    # The result's mean colour moves from the cool gradient to the warm style (Lab means matched).
+    assert abs(result[..., 0].mean() - style[..., 0].mean()) < abs(
+        content[..., 0].mean() - style[..., 0].mean()
+    )
+    assert result[..., 0].mean() > result[..., 2].mean()
+    note = headers["x-imageedit-engine-note"]
+    assert "Reinhard" in note and "prompt ignored" in note
+
+
+def test_style_transfer_validates_both_images_and_its_ranges(client):
+    model = "stability.stable-style-transfer-v1:0"
+    missing = invoke_error(client, model, {"init_image": IMAGE})
+    assert "required key [style_image]" in missing.response["Error"]["Message"]
+    out_of_range = invoke_error(
+        client, model, {"init_image": IMAGE, "style_image": IMAGE, "change_strength": 0.05}
+    )
+    assert "change_strength" in out_of_range.response["Error"]["Message"]
+    stray = invoke_error(client, model, {"init_image": IMAGE, "style_image": IMAGE, "image": IMAGE})
+    assert "extraneous key [image]" in stray.response["Error"]["Message"]
+
+
+def test_recolor_shifts_the_hue_only_inside_the_given_area(client):
+    pixels, mask = scene(256, 256)
+    pixels[SQUARE] = (40, 200, 40)  # a green square
+    alpha = np.where(mask > 0, 0, 255).astype(np.uint8)  # transparent = the area to recolour
+    payload, headers = invoke(
+        client,
+        "stability.stable-image-search-recolor-v1:0",
+        {
+            "image": rgba_b64(pixels, alpha),
+            "prompt": "bright blue",
+            "select_prompt": "the square",
+            "grow_mask": 0,
+        },
+    )
+    _, result = decoded(payload["images"][0])
+    inside = result[SQUARE][..., :3].reshape(-1, 3).mean(axis=0)
+    assert inside[2] > inside[1] and inside[2] > inside[0]  # blue now dominates where green was
+    outside = ~dilate(mask, 2)
+    assert np.abs(result[..., :3][outside].astype(int) - pixels[outside]).max() <= 1
+    assert "hue shift" in headers["x-imageedit-engine-note"]
+
+
+def test_recolor_without_an_area_is_refused_plainly(client):
+    error = invoke_error(
+        client,
+        "stability.stable-image-search-recolor-v1:0",
+        {"prompt": "red", "select_prompt": "car", "image": IMAGE},
+    )
+    assert "cannot do finding an object from its name (select_prompt)" in error.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "body", "fragment"),
+    [
+        (
+            "stability.stable-creative-upscale-v1:0",
+            {"prompt": "a cat", "image": IMAGE},
+            "generative upscaling",
+        ),
+        ("stability.stable-image-control-sketch-v1:0", {"prompt": "a cat", "image": IMAGE}, "control-sketch"),
+        (
+            "stability.stable-image-control-structure-v1:0",
+            {"prompt": "a cat", "image": IMAGE},
+            "control-structure",
+        ),
+        ("stability.stable-image-style-guide-v1:0", {"prompt": "a cat", "image": IMAGE}, "style-guide"),
+    ],
+)
+def test_generative_tools_validate_then_refuse(client, model_id, body, fragment):
+    error = invoke_error(client, model_id, body)
+    assert fragment in error.response["Error"]["Message"]
+    stray = invoke_error(client, model_id, {**body, "strength": 0.5})
+    assert "extraneous key [strength]" in stray.response["Error"]["Message"]
+    missing = invoke_error(client, model_id, {"image": IMAGE})
+    assert "required key [prompt]" in missing.response["Error"]["Message"]
+
+
+def test_creative_upscale_refuses_images_over_a_megapixel_first(client):
+    error = invoke_error(
+        client,
+        "stability.stable-creative-upscale-v1:0",
+        {"prompt": "a cat", "image": b64(gradient(1100, 1000))},
+    )
+    assert "1,048,576" in error.response["Error"]["Message"]
 
 
 def small_upscale_body():

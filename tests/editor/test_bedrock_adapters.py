@@ -15,7 +15,7 @@ from editor.errors import ServiceError
 from editor.services.aws import aws_client
 from editor.services.bedrock.catalog import ADAPTERS, adapter_get
 from editor.services.bedrock.runtime import BEDROCK_ERRORS, bedrock_invoke
-from editor.services.bedrock.tasks import EditSpec
+from editor.services.bedrock.tasks import STRENGTH_FIELDS, TASK_RULES, EditSpec
 from editor.services.images import SourceImage
 
 CONTRACTS = json.loads((Path(__file__).parent / "fixtures" / "bedrock_contracts.json").read_text())
@@ -45,14 +45,30 @@ def spec_for(family: str, task: str) -> EditSpec:
         fields["image"] = image
     if task in ("inpaint", "erase"):
         fields["mask"] = mask_source(*size)
-    if task in ("inpaint", "replace", "generate", "outpaint"):
+    if TASK_RULES[task].prompt in ("required", "optional"):
         fields["prompt"] = "a red barn"
     if task == "replace":
         fields["search_prompt"] = "the car"
+    if task == "recolor":
+        fields["select_prompt"] = "the car"
     if task == "outpaint":
         fields.update(left=32, down=16)
+    # Every optional number a tool documents, so the body must carry each under its documented name.
+    tool_numbers = {
+        "upscale_creative": {"creativity": 0.3},
+        "sketch": {"control_strength": 0.6},
+        "structure": {"control_strength": 0.6},
+        "style_guide": {"fidelity": 0.5, "aspect_ratio": "3:2"},
+        "style_transfer": {"style_strength": 0.8, "composition_fidelity": 0.9, "change_strength": 0.5},
+    }
+    fields.update(tool_numbers.get(task, {}))
+    if task == "style_transfer":
+        fields["style_image"] = png_source(96, 96, fill=(200, 60, 30))
     # A negative prompt wherever the model documents one, so the body must carry it in the right field.
-    takes_negative = ("inpaint", "replace", "generate") + (("outpaint",) if family != "stability" else ())
+    stability_negative = tuple(name for name, rule in TASK_RULES.items() if rule.negative_prompt)
+    takes_negative = (
+        stability_negative if family == "stability" else ("inpaint", "replace", "generate", "outpaint")
+    )
     if task not in takes_negative:
         fields.pop("negative_prompt")
     return EditSpec(**fields)
@@ -86,6 +102,9 @@ def test_body_matches_the_documented_format(contract_name):
     if family == "stability":
         assert "taskType" not in body
         assert_fields(body, contract["required"], contract["optional"], contract_name)
+        for name in ("creativity", *STRENGTH_FIELDS, "select_prompt", "search_prompt"):
+            if getattr(spec, name, None) and name in contract["optional"] | contract["required"]:
+                assert body[name] == getattr(spec, name), (contract_name, name)
         return
     assert body["taskType"] == contract["taskType"]
     assert set(body) <= {"taskType", contract["params_key"], "imageGenerationConfig"}
@@ -167,7 +186,31 @@ def test_webp_is_reencoded_for_models_that_do_not_take_it():
             "prompt",
         ),
         ("stability", EditSpec(task="outpaint", image=png_source(128, 96)), "margin"),
-        ("stability", EditSpec(task="generate", prompt="x", count=2), "at most 1"),
+        ("stability", EditSpec(task="generate", prompt="x", count=6), "at most 5"),
+        ("stability", EditSpec(task="style_transfer", image=png_source(128, 96)), "second image"),
+        ("stability", EditSpec(task="recolor", image=png_source(128, 96), prompt="red"), "select prompt"),
+        (
+            "stability",
+            EditSpec(task="upscale_creative", image=png_source(1100, 1000), prompt="a photo"),
+            "1,048,576 pixels",
+        ),
+        ("stability", EditSpec(task="upscale_fast", image=png_source(1600, 800)), "1,536 pixels"),
+        (
+            "stability",
+            EditSpec(
+                task="style_transfer",
+                image=png_source(128, 96),
+                style_image=png_source(96, 96),
+                change_strength=0.05,
+            ),
+            "between 0.1 and 1",
+        ),
+        (
+            "stability",
+            EditSpec(task="upscale_creative", image=png_source(128, 96), prompt="x", creativity=0.8),
+            "between 0.1 and 0.5",
+        ),
+        ("nova", EditSpec(task="sketch", image=png_source(320, 320), prompt="x"), "cannot do 'sketch'"),
         ("nova", EditSpec(task="generate", prompt="x", seed=900_000_000), "seed"),
         ("titan", EditSpec(task="upscale", image=png_source(320, 320)), "cannot do 'upscale'"),
         (

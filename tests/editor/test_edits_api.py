@@ -14,6 +14,7 @@ from PIL import Image
 
 from editor.models import FAILED, SUCCEEDED, ImageEdit
 from editor.services.aws import aws_client, aws_clients_reset
+from editor.services.bedrock.tasks import GROUPS, TASK_RULES
 from tests.editor.test_photos import png_header_only
 
 SQUARE = (40, 30, 72, 62)  # left, top, right, bottom of the red square the mask covers
@@ -355,16 +356,30 @@ class TestHistoryAndOwnership:
         """The contract with editor.js: the task rules in the editor's order, the engine, the URL lifetime."""
         models = api.get("/api/v1/models").json()
         tasks = models["tasks"]
-        assert [t["task"] for t in tasks] == [
-            "inpaint",
-            "erase",
-            "outpaint",
-            "remove_background",
-            "replace",
-            "upscale",
-            "generate",
-        ]
-        keys = {"task", "label", "help", "image", "mask", "prompt", "search_prompt", "fields"}
+        assert [t["task"] for t in tasks] == list(TASK_RULES)
+        groups = [t["group"] for t in tasks]
+        assert groups == sorted(groups, key=GROUPS.index)  # grouped, in the editor's group order
+        assert {group: [t["task"] for t in tasks if t["group"] == group] for group in GROUPS} == {
+            "Edit": ["inpaint", "erase", "replace", "recolor"],
+            "Extend": ["outpaint"],
+            "Cut out": ["remove_background"],
+            "Enhance": ["upscale", "upscale_fast", "upscale_creative"],
+            "Create": ["generate", "sketch", "structure", "style_guide", "style_transfer"],
+        }
+        keys = {
+            "task",
+            "label",
+            "help",
+            "image",
+            "mask",
+            "prompt",
+            "search_prompt",
+            "select_prompt",
+            "second_image",
+            "fields",
+            "group",
+            "candidates",
+        }
         for task in tasks:
             assert set(task) == keys, task
             assert task["prompt"] in ("required", "optional", "upscale", "none")
@@ -377,6 +392,7 @@ class TestHistoryAndOwnership:
         assert by_name["outpaint"]["fields"] == ["margins", "prompt"] and not by_name["outpaint"]["mask"]
         assert by_name["replace"]["search_prompt"] and by_name["replace"]["fields"][0] == "search_prompt"
         assert not by_name["generate"]["image"] and "aspect_ratio" in by_name["generate"]["fields"]
+        assert by_name["style_transfer"]["second_image"] and by_name["recolor"]["select_prompt"]
         # The suite runs on the local engine.
         assert models["engine"] == {"local": True, "label": "Local engine"}
         assert models["url_lifetime_seconds"] == settings.PRESIGNED_URL_TTL_SECONDS > 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from editor.services.bedrock.tasks import GROUPS
 from tests.editor.test_pages import page_sign_in
 
 STATIC = Path(__file__).resolve().parents[2] / "editor" / "static" / "editor"
@@ -86,8 +87,12 @@ class TestServedModules:
             assert task["prompt"] in ("required", "optional", "upscale", "none"), task
             assert set(task["fields"]) <= fields, task  # every field named is one the page has
             assert task["search_prompt"] == ("search_prompt" in task["fields"]), task
+            assert task["select_prompt"] == ("select_prompt" in task["fields"]), task
+            assert task["group"] in GROUPS and f'data-group="{task["group"]}"' in html, task
             assert (task["prompt"] == "none") == ("prompt" not in task["fields"]), task
             assert not task["mask"] or task["image"], task
             assert f"<span>{task['label']}</span>" in html, task
+        if any(task["second_image"] for task in tasks):
+            assert 'id="style-image-input"' in html  # the second image picker the tool needs
         assert models["url_lifetime_seconds"] == settings.PRESIGNED_URL_TTL_SECONDS
         assert models["engine"]["local"] is True and models["engine"]["label"]

@@ -45,6 +45,7 @@ TTL_ATTRIBUTE = "expires_at"
 # Everything the Lambda role may do. Adding an action means changing this list on purpose.
 EXPECTED_LAMBDA_ACTIONS = {
     "bedrock:InvokeModel",
+    "bedrock:GetFoundationModel",  # each model's lifecycle (editor/services/bedrock/lifecycle.py)
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -95,6 +96,12 @@ DEFAULT_MODEL_IDS = [
     "stability.stable-conservative-upscale-v1:0",
     "stability.stable-fast-upscale-v1:0",
     "stability.stable-image-core-v1:1",
+    "stability.stable-image-search-recolor-v1:0",
+    "stability.stable-creative-upscale-v1:0",
+    "stability.stable-image-control-sketch-v1:0",
+    "stability.stable-image-control-structure-v1:0",
+    "stability.stable-image-style-guide-v1:0",
+    "stability.stable-style-transfer-v1:0",
     "amazon.nova-canvas-v1:0",
     "amazon.titan-image-generator-v2:0",
 ]
@@ -551,6 +558,8 @@ def test_dashboard_is_json_with_the_expected_metrics(template: dict[str, Any]) -
             "ImagesGenerated",
             "QuotaRefused",
             "BedrockLatency",
+            "EstimatedSpendUSD",  # spend per day: emitted per admitted edit (editor/services/spend.py)
+            "ImagesAdmitted",
         )
     }
     assert lambda_metrics | api_metrics | app_metrics <= shown

@@ -46,6 +46,8 @@ class ModelAdapter:
     max_seed = 4_294_967_294
     # Families that some regions reach only through a cross-region inference profile (us.<model id>).
     uses_inference_profiles = False
+    # How many images one call makes; None: the body asks for spec.count in one call.
+    images_per_call: int | None = None
 
     estimated_cost = staticmethod(estimated_cost)
 

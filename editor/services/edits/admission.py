@@ -7,20 +7,23 @@ import hashlib
 import json
 import logging
 
-from django.conf import settings
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from editor.errors import ServiceError
-from editor.metrics import metrics_quota_refused
-from editor.models import IdempotencyRecord, QuotaCounter, condition_failed
+from editor.models import IdempotencyRecord, condition_failed
 from editor.services.bedrock.tasks import EditSpec
+from editor.services.spend import spend_take
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
 
 
 def request_fingerprint(
-    spec: EditSpec, image: bytes | None, mask: bytes | None, parent_id: str | None
+    spec: EditSpec,
+    image: bytes | None,
+    mask: bytes | None,
+    parent_id: str | None,
+    style_image: bytes | None = None,
 ) -> str:
     """What the request asked, as a digest: a reused key with a different request is refused."""
     options = {
@@ -34,35 +37,15 @@ def request_fingerprint(
             {"task": spec.task, "options": options, "parent_id": parent_id}, sort_keys=True, default=str
         ).encode()
     )
-    for blob in (image, mask):
+    for blob in (image, mask, *((style_image,) if style_image is not None else ())):
         digest.update(hashlib.sha256(blob or b"").digest())
     return digest.hexdigest()
 
 
-def quota_take(user: CognitoUser) -> None:
-    """Count one edit against the person's daily quota, atomically; refuse past the limit."""
-    if settings.DAILY_EDIT_QUOTA <= 0:
-        metrics_quota_refused()
-        raise ServiceError("edits_disabled", "Editing is switched off for now (daily quota 0).", status=429)
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    counter = QuotaCounter(id=f"quota#{user.sub}#{today}")
-    try:
-        counter.update(
-            actions=[
-                QuotaCounter.used.add(1),
-                QuotaCounter.expires_at.set(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)),
-            ],
-            condition=QuotaCounter.used.does_not_exist() | (QuotaCounter.used < settings.DAILY_EDIT_QUOTA),
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        metrics_quota_refused()
-        raise ServiceError(
-            "daily_quota_exceeded",
-            f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC.",
-            status=429,
-        ) from exc
+def quota_take(user: CognitoUser, *, images: int = 1, cost_usd: float = 0.0) -> None:
+    """Count one edit against the person's daily quota and budget (and the monthly budget), atomically;
+    refuse past a limit (editor/services/spend.py)."""
+    spend_take(user, images=images, cost_usd=cost_usd)
 
 
 def _idempotency_record_id(user: CognitoUser, key: str) -> str:

@@ -14,6 +14,7 @@ from editor.selectors import edit_get_owned
 from editor.services import jobs, storage
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
+from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.edits.admission import (
     idempotency_claim,
@@ -52,7 +53,18 @@ def _photo(data: bytes) -> SourceImage:
     return SourceImage(data=data, format=info.format, width=info.width, height=info.height)
 
 
-def edit_create(
+@dataclasses.dataclass(frozen=True)
+class CheckedEdit:
+    """An edit that passed every check before anything is recorded: what will run, on what."""
+
+    adapter: ModelAdapter  # the family that will run it (a retired family's successor, if routed)
+    spec: EditSpec  # the typed request with its checked images
+    route_note: str | None  # why another model runs than the one asked for
+    upload: Upload | None  # the direct upload the photo came from, if it did
+    view_size: tuple[int, int] | None  # the size of the picture the model is sent
+
+
+def edit_check(
     *,
     user: CognitoUser,
     spec: EditSpec,
@@ -62,14 +74,9 @@ def edit_create(
     mask_upload_id: str | None = None,
     parent_id: str | None = None,
     parent_output: int = 0,
-    idempotency_key: str | None = None,
-) -> tuple[ImageEdit, bool]:
-    """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
-
-    `spec` is the request without images; `image` and `mask` are bytes sent with the request, or
-    `upload_id` and `mask_upload_id` name direct uploads (checked where they lie in S3). Returns (edit,
-    created); an Idempotency-Key seen before returns the first edit, created=False.
-    """
+    style_image: bytes | None = None,
+) -> CheckedEdit:
+    """Every check an edit gets before it is accepted; creation and the dry run both make them."""
     adapter = adapter_get(spec.model)
     unavailable = task_unavailable_note(spec.task)
     if unavailable:
@@ -92,17 +99,64 @@ def edit_create(
     if mask is not None and source is not None:
         mask_data, mask_box = mask_prepare(mask, size=(source.width, source.height))
         mask_source = SourceImage(data=mask_data, format="png", width=source.width, height=source.height)
-    spec = dataclasses.replace(spec, model=adapter.family, image=source, mask=mask_source)
-    view_check(spec=spec, adapter=adapter, mask_box=mask_box)
+    style_source = _photo(style_image) if style_image is not None else None
+    spec = dataclasses.replace(
+        spec, model=adapter.family, image=source, mask=mask_source, style_image=style_source
+    )
+    # A retired model's task goes to its successor.
+    adapter, route_note = lifecycle_route(adapter, spec, adapter_get(SUCCESSOR_FAMILY))
+    spec = dataclasses.replace(spec, model=adapter.family)
+    view_size = view_check(spec=spec, adapter=adapter, mask_box=mask_box)
+    return CheckedEdit(adapter=adapter, spec=spec, route_note=route_note, upload=upload, view_size=view_size)
+
+
+def edit_create(
+    *,
+    user: CognitoUser,
+    spec: EditSpec,
+    image: bytes | None = None,
+    mask: bytes | None = None,
+    upload_id: str | None = None,
+    mask_upload_id: str | None = None,
+    parent_id: str | None = None,
+    parent_output: int = 0,
+    idempotency_key: str | None = None,
+    style_image: bytes | None = None,
+) -> tuple[ImageEdit, bool]:
+    """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
+
+    `spec` is the request without images; `image` and `mask` are bytes sent with the request, or
+    `upload_id` and `mask_upload_id` name direct uploads (checked where they lie in S3). Returns (edit,
+    created); an Idempotency-Key seen before returns the first edit, created=False.
+    """
+    checked = edit_check(
+        user=user,
+        spec=spec,
+        image=image,
+        mask=mask,
+        upload_id=upload_id,
+        mask_upload_id=mask_upload_id,
+        parent_id=parent_id,
+        parent_output=parent_output,
+        style_image=style_image,
+    )
+    adapter, spec, route_note, upload = checked.adapter, checked.spec, checked.route_note, checked.upload
+    source, mask_source, style_source = spec.image, spec.mask, spec.style_image
 
     edit_id = str(uuid.uuid4())
     if idempotency_key:
-        fingerprint = request_fingerprint(spec, image, mask, parent_id)
+        fingerprint = request_fingerprint(
+            spec,
+            source.data if source else None,
+            mask_source.data if mask_source else None,
+            parent_id,
+            style_image,
+        )
         existing_id = idempotency_claim(user, idempotency_key, fingerprint, edit_id)
         if existing_id:
             return _edit_when_saved(user, existing_id), False
     try:
-        quota_take(user)
+        quota_take(user, images=spec.count, cost_usd=edit_cost(adapter, spec))
         edit = _edit_record(
             user=user,
             edit_id=edit_id,
@@ -110,6 +164,7 @@ def edit_create(
             adapter=adapter,
             parent_id=parent_id,
             idempotency_key=idempotency_key,
+            route_note=route_note,
         )
     except Exception:
         # Nothing was accepted: free the key, so a retry with it is a new request, not a missing edit.
@@ -126,10 +181,15 @@ def edit_create(
             storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
         if mask_source:
             storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+        if style_source:
+            storage.object_put(
+                key=edit.style_reference, data=style_source.data, content_type=style_source.content_type
+            )
         # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
         stored = {
             edit.image_reference: source.data if source else None,
             edit.mask_reference: mask_source.data if mask_source else None,
+            edit.style_reference: style_source.data if style_source else None,
         }
         jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
     except ServiceError as exc:
@@ -141,6 +201,11 @@ def edit_create(
     return edit, True
 
 
+def edit_cost(adapter: ModelAdapter, spec: EditSpec) -> float:
+    """The estimated cost of the edit as asked: images x the price of the model that will run."""
+    return adapter.estimated_cost(adapter.model_id(spec.task, spec), spec.count)
+
+
 def _edit_record(
     *,
     user: CognitoUser,
@@ -149,6 +214,7 @@ def _edit_record(
     adapter: ModelAdapter,
     parent_id: str | None,
     idempotency_key: str | None,
+    route_note: str | None = None,
 ) -> ImageEdit:
     """Write the PENDING item: it exists before anything else happens, so every accepted edit can end."""
     source = spec.image
@@ -165,6 +231,7 @@ def _edit_record(
         model_id=adapter.model_id(spec.task, spec),
         parent_id=parent_id,
         idempotency_key=idempotency_key,
+        route_note=route_note,
         parameters=spec.parameters(),
         input_content_type=source.content_type if source else None,
         input_width=source.width if source else None,
@@ -177,6 +244,10 @@ def _edit_record(
         )
     if spec.mask:
         edit.mask_reference = storage.object_key(user_id=user.sub, edit_id=edit_id, name="mask.png")
+    if spec.style_image:
+        edit.style_reference = storage.object_key(
+            user_id=user.sub, edit_id=edit_id, name=f"style.{spec.style_image.format}"
+        )
     edit.save()
     return edit
 

@@ -26,11 +26,12 @@ def _view(data: bytes, size: tuple[int, int]) -> SourceImage:
     return SourceImage(data=data, format=photo_sniff(data) or "png", width=size[0], height=size[1])
 
 
-def view_check(*, spec: EditSpec, adapter: ModelAdapter, mask_box: Box | None) -> None:
-    """Refuse, before anything is recorded or sent, what the model could not take of this photo."""
+def view_check(*, spec: EditSpec, adapter: ModelAdapter, mask_box: Box | None) -> tuple[int, int] | None:
+    """Refuse, before anything is recorded or sent, what the model could not take of this photo; return the
+    size of the picture the model will be sent (None when the task takes no image)."""
     if spec.image is None:
         adapter.check(spec)
-        return
+        return None
     size = (spec.image.width, spec.image.height)
     if spec.task == "outpaint" and adapter.supports("outpaint"):
         margins = {side: getattr(spec, side) for side in ("left", "right", "up", "down")}
@@ -39,6 +40,7 @@ def view_check(*, spec: EditSpec, adapter: ModelAdapter, mask_box: Box | None) -
     stand_in = SourceImage(data=b"", format="png", width=view[0], height=view[1])
     mask = dataclasses.replace(spec.mask, width=view[0], height=view[1]) if spec.mask else None
     adapter.check(dataclasses.replace(spec, image=stand_in, mask=mask))
+    return view
 
 
 def _generated(encoded: Encoded, seed: int | None) -> GeneratedImage:

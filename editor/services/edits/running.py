@@ -28,6 +28,7 @@ from editor.services.bedrock.tasks import EditSpec
 from editor.services.credentials.manifest import result_sign
 from editor.services.edits.full_resolution import full_resolution_run
 from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
+from editor.services.photos import photo_inspect
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
             width=int(edit.input_width),
             height=int(edit.input_height),
         )
+    style = None
+    if edit.style_reference:
+        data = inputs.get(edit.style_reference) or storage.object_get(key=edit.style_reference)
+        info = photo_inspect(data)  # checked when accepted; this reads its size from the headers again
+        style = SourceImage(data=data, format=info.format, width=info.width, height=info.height)
     return EditSpec.from_parameters(
         task=edit.task,
         model=edit.model_family or "",
@@ -57,6 +63,7 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
         parameters=dict(edit.parameters or {}),
         image=source,
         mask=mask,
+        style_image=style,
     )
 
 

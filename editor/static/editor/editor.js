@@ -27,6 +27,22 @@ async function loadModels() {
   }
 }
 
+/** Today's spend against the person's budget (GET usage); quiet if it cannot be read. */
+async function loadUsage() {
+  const line = $("#usage-today");
+  try {
+    const { data } = await api(config.usageUrl);
+    const budget = data.limits.daily_budget_usd;
+    const spent = `$${data.estimated_spend_usd.toFixed(2)}`;
+    line.textContent =
+      `Today: ${data.edits} of ${data.limits.daily_edits} edits, ${spent}` +
+      (budget === null ? " estimated." : ` of your $${budget.toFixed(2)} daily budget.`);
+    line.hidden = false;
+  } catch {
+    line.hidden = true;
+  }
+}
+
 async function runEdit(event) {
   event.preventDefault();
   if (state.busy) return; // a second click or Enter while running does nothing
@@ -69,6 +85,7 @@ async function runEdit(event) {
     state.upload = null;
     setUploadProgress(null);
     setBusy(false); // before showing the result: the progress box leaving shifts the layout
+    loadUsage();
   }
   if (edit.status === "FAILED") {
     const { title, detail } = describeError(edit.error?.code, edit.error?.message);
@@ -115,4 +132,5 @@ $("#edit-form").addEventListener("submit", runEdit);
 $("#cancel-upload").addEventListener("click", () => state.upload?.abort());
 $("#continue").addEventListener("click", continueEditing);
 loadModels();
+loadUsage();
 if (config.continueFrom) loadContinueFrom(config.continueFrom);

@@ -11,6 +11,8 @@ const PROMPT_LABELS = {
   upscale: "Describe the image (needed above 1 megapixel)",
 };
 const MARGIN_SIDES = ["left", "right", "up", "down"];
+// The tools' optional strengths (each shown only for the tools whose rule names it).
+const STRENGTHS = ["creativity", "control_strength", "fidelity", "style_strength", "composition_fidelity", "change_strength"];
 
 const form = $("#edit-form");
 const els = {
@@ -24,6 +26,10 @@ const els = {
   negative: $("#negative-prompt"),
   negativeCounter: $("#negative-counter"),
   search: $("#search-prompt"),
+  select: $("#select-prompt"),
+  secondImage: $("[data-second-image]", form),
+  styleImage: $("#style-image-input"),
+  cost: $("#cost-estimate"),
   model: $("#model"),
   modelNote: $("#model-note"),
   seed: $("#seed"),
@@ -60,7 +66,8 @@ export function applyModels(data) {
   state.task ??= data.tasks[0].task;
   els.model.replaceChildren(
     ...data.models.map((m) => {
-      const option = new Option(`${m.label}${m.legacy ? " (legacy)" : ""}${m.default ? " — default" : ""}`, m.family);
+      const status = m.retired ? " (retired)" : m.legacy ? " (legacy)" : "";
+      const option = new Option(`${m.label}${status}${m.default ? " — default" : ""}`, m.family);
       option.selected = m.family === data.default;
       return option;
     }),
@@ -80,10 +87,30 @@ function renderTask() {
   for (const radio of els.taskRadios) radio.checked = radio.value === state.task;
   els.taskHelp.textContent = task.help;
   for (const field of els.fields) field.hidden = !task.fields.includes(field.dataset.field);
+  els.secondImage.hidden = !task.second_image;
+  // A tool that gives the same image every time is asked for one (the server refuses more).
+  const family = currentFamily();
+  const single = task.candidates === false || (family?.max_images ?? 1) === 1;
+  els.count.disabled = single;
+  if (task.candidates === false) els.count.value = "1";
   els.promptLabel.textContent = PROMPT_LABELS[task.prompt] ?? "Prompt";
   els.run.textContent = `Run ${task.label.toLowerCase()}`;
   renderStage();
   renderCounters();
+  renderCost();
+}
+
+/** The estimated cost before running: images x the tool's price per image (an estimate, not a bill). */
+function renderCost() {
+  const info = currentFamily()?.tasks.find((t) => t.task === state.task);
+  if (!info || info.usd_per_image === undefined) {
+    els.cost.textContent = "";
+    return;
+  }
+  const count = Number(els.count.value) || 1;
+  const total = (count * info.usd_per_image).toFixed(2);
+  const from = taskRules()?.prompt === "upscale" ? "from " : "";
+  els.cost.textContent = `Estimated cost: ${from}$${total} (${count} × $${info.usd_per_image.toFixed(2)} per image).`;
 }
 
 function renderModel() {
@@ -111,6 +138,7 @@ function renderModel() {
   els.prompt.maxLength = family.prompt_limit;
   els.negative.maxLength = family.prompt_limit;
   els.search.maxLength = family.prompt_limit;
+  els.select.maxLength = family.prompt_limit;
   const count = Number(els.count.value) || 1;
   els.count.replaceChildren(
     ...Array.from({ length: family.max_images }, (_, i) => new Option(String(i + 1), String(i + 1))),
@@ -118,9 +146,12 @@ function renderModel() {
   els.count.value = String(Math.min(count, family.max_images));
   els.count.disabled = family.max_images === 1;
   els.countNote.textContent = family.max_images === 1 ? `${family.label} makes one image per request.` : "";
-  els.modelNote.textContent = family.legacy
-    ? "A legacy model: AWS is retiring it; prefer the default."
-    : `Prompts up to ${formatNumber(family.prompt_limit)} characters.`;
+  const endOfLife = family.end_of_life ? ` (end of life ${family.end_of_life})` : "";
+  els.modelNote.textContent = family.retired
+    ? `Retired${endOfLife}: AWS no longer runs it; choose the default.`
+    : family.legacy
+      ? `A legacy model${endOfLife}: AWS is retiring it; prefer the default.`
+      : `Prompts up to ${formatNumber(family.prompt_limit)} characters.`;
   renderTask();
 }
 
@@ -152,6 +183,16 @@ export function validate() {
   if (task.image && !state.image) return ["Choose an image first.", imageControl];
   if (task.mask && painter.isEmpty()) return ["Paint over the area you want to change first.", maskControl];
   if (task.search_prompt && !els.search.value.trim()) return ["Name the object to replace.", els.search];
+  if (task.select_prompt && !els.select.value.trim()) return ["Name the object to recolour.", els.select];
+  if (task.second_image && !els.styleImage.files.length) return ["Choose the style image.", els.styleImage];
+  for (const name of STRENGTHS) {
+    const input = form.elements[name];
+    if (!task.fields.includes(name) || input.value.trim() === "") continue;
+    const value = Number(input.value);
+    if (!(value >= Number(input.min) && value <= Number(input.max))) {
+      return [`${input.labels[0].firstChild.textContent.trim()} must be between ${input.min} and ${input.max}.`, input];
+    }
+  }
   if (task.prompt === "required" && !prompt.trim()) return ["Describe what should appear in the prompt.", els.prompt];
   if (limit && prompt.length > limit) return [`The prompt is longer than ${formatNumber(limit)} characters.`, els.prompt];
   if (task.fields.includes("margins")) {
@@ -181,6 +222,12 @@ export async function buildBody({ onUpload, signal } = {}) {
     body.set("negative_prompt", els.negative.value);
   }
   if (task.search_prompt) body.set("search_prompt", els.search.value.trim());
+  if (task.select_prompt) body.set("select_prompt", els.select.value.trim());
+  for (const name of STRENGTHS) {
+    const value = form.elements[name].value.trim();
+    if (task.fields.includes(name) && value !== "") body.set(name, value);
+  }
+  if (task.second_image) body.set("style_image", els.styleImage.files[0], els.styleImage.files[0].name || "style");
   if (task.fields.includes("margins")) {
     for (const [side, value] of margins()) body.set(side, String(value));
   }
@@ -224,6 +271,7 @@ export function fieldsStart() {
       state.family = els.model.value;
       renderModel();
     }
+    if (event.target === els.count) renderCost();
   });
   els.prompt.addEventListener("input", renderCounters);
   els.negative.addEventListener("input", renderCounters);

@@ -44,6 +44,7 @@ const els = {
   continueButton: $("#continue"),
   detailsLink: $("#details-link"),
   engineNote: $("#engine-note"),
+  routeNote: $("#route-note"),
   filteredNote: $("#filtered-note"),
   params: $("#params"),
 };
@@ -177,6 +178,8 @@ export function showResult(edit, index = 0) {
   }
   els.engineNote.hidden = !notes.length;
   els.engineNote.textContent = notes.join(" ");
+  els.routeNote.hidden = !edit.route_note;
+  els.routeNote.textContent = edit.route_note ? `Another model ran: ${edit.route_note}` : "";
   els.filteredNote.hidden = !edit.filtered_count;
   els.filteredNote.textContent = `${edit.filtered_count} image(s) were withheld by the content filter.`;
 

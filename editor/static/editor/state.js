@@ -6,6 +6,7 @@ const form = document.querySelector("#edit-form");
 
 export const config = {
   modelsUrl: root.dataset.modelsUrl,
+  usageUrl: root.dataset.usageUrl,
   editsUrl: root.dataset.editsUrl,
   uploadsUrl: root.dataset.uploadsUrl,
   signinUrl: root.dataset.signinUrl,

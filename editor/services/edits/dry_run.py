@@ -1,0 +1,53 @@
+"""A dry run of an edit: every check creation makes, the model that would run, its size and cost; nothing
+is recorded, counted or called."""
+
+from __future__ import annotations
+
+from editor.services.bedrock.pricing import PRICE_PER_IMAGE_USD, base_model_id
+from editor.services.bedrock.tasks import EditSpec
+from editor.services.edits.creation import edit_check, edit_cost
+from editor.users import CognitoUser
+
+
+def edit_dry_run(
+    *,
+    user: CognitoUser,
+    spec: EditSpec,
+    image: bytes | None = None,
+    mask: bytes | None = None,
+    upload_id: str | None = None,
+    mask_upload_id: str | None = None,
+    style_image: bytes | None = None,
+    parent_id: str | None = None,
+    parent_output: int = 0,
+) -> dict:
+    """What POST /edits would do with this request, without doing it (the very checks creation makes)."""
+    checked = edit_check(
+        user=user,
+        spec=spec,
+        image=image,
+        mask=mask,
+        upload_id=upload_id,
+        mask_upload_id=mask_upload_id,
+        parent_id=parent_id,
+        parent_output=parent_output,
+        style_image=style_image,
+    )
+    adapter, spec = checked.adapter, checked.spec
+    model_id = adapter.model_id(spec.task, spec)
+    work_size = None
+    if checked.view_size is not None:
+        work_size = {"width": checked.view_size[0], "height": checked.view_size[1]}
+    return {
+        "dry_run": True,
+        "valid": True,
+        "task": spec.task,
+        "model": adapter.family,
+        "model_id": model_id,
+        "work_size": work_size,
+        "aspect_ratio": spec.aspect_ratio if work_size is None else None,
+        "images": spec.count,
+        "price_per_image_usd": PRICE_PER_IMAGE_USD.get(base_model_id(model_id)),
+        "estimated_cost_usd": edit_cost(adapter, spec),
+        "route_note": checked.route_note,
+    }
