@@ -37,7 +37,9 @@ def edit_dry_run(
     model_id = adapter.model_id(spec.task, spec)
     work_size = None
     if checked.view_size is not None:
-        work_size = {"width": checked.view_size[0], "height": checked.view_size[1]}
+        # The picture the model is sent; outpaint works on it with its margins added.
+        width, height = checked.view_size
+        work_size = {"width": width + spec.left + spec.right, "height": height + spec.up + spec.down}
     return {
         "dry_run": True,
         "valid": True,
