@@ -19,8 +19,8 @@ from django.urls import get_resolver
 get_resolver().url_patterns
 print(json.dumps(sorted(sys.modules)))
 """
-# Only the schema needs these (drf_spectacular.utils imports django.test).
-ON_FIRST_USE = {"drf_spectacular.utils", "django.test", "unittest"}
+# Only the schema needs these (drf_spectacular.utils imports django.test), only a token needs jose.
+ON_FIRST_USE = {"drf_spectacular.utils", "django.test", "unittest", "jose.jwt", "cryptography"}
 
 
 def _modules_after_start(warm: bool) -> set[str]:
@@ -41,3 +41,8 @@ def test_a_cold_start_loads_every_view_but_not_what_only_some_requests_need():
     modules = _modules_after_start(warm=False)
     assert {"editor.views.edits", "editor.views.accounts", "editor.services.tokens"} <= modules
     assert not ON_FIRST_USE & modules
+
+
+def test_the_snapstart_init_phase_loads_what_a_token_needs():
+    modules = _modules_after_start(warm=True)
+    assert {"jose.jwt", "jose.exceptions", "editor.views.edits"} <= modules
