@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
-    "PREPROCESSING_HOOKS": ["editor.web_urls.schema_without_web"],
+    "PREPROCESSING_HOOKS": ["editor.openapi.schema_hints_apply", "editor.web_urls.schema_without_web"],
     "TITLE": "imageedit API",
     "DESCRIPTION": "Edit images with Amazon Bedrock image models. Authenticate with a Cognito access token.",
     "VERSION": "1.0.0",

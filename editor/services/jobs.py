@@ -27,6 +27,8 @@ def _executor() -> ThreadPoolExecutor:
 
 # Jobs running on this process's worker threads, so a waiting request is woken instead of polling.
 _local_jobs: dict[str, threading.Event] = {}
+# The item as a local job's last write returned it: the waiting request answers with it, without a read.
+_local_results: dict[str, ImageEdit] = {}
 _local_jobs_lock = threading.Lock()
 
 
@@ -34,7 +36,10 @@ def _run_in_thread(edit_id: str, inputs: dict[str, bytes], context: dict, done: 
     log_context_clear()
     log_context_bind(**context)
     try:
-        edit_run(edit_id=edit_id, inputs=inputs)
+        finished = edit_run(edit_id=edit_id, inputs=inputs)
+        if finished is not None:
+            with _local_jobs_lock:
+                _local_results[edit_id] = finished
     except Exception:
         # edit_run records every failure itself; this only guards the worker thread.
         logger.exception("edit job thread crashed")
@@ -56,6 +61,11 @@ def job_wait_local(edit_id: str, timeout: float) -> bool | None:
     return finished
 
 
+def _local_result_take(edit_id: str) -> ImageEdit | None:
+    with _local_jobs_lock:
+        return _local_results.pop(edit_id, None)
+
+
 def on_lambda() -> bool:
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
@@ -73,6 +83,7 @@ def job_submit(edit_id: str, *, inputs: dict[str, bytes] | None = None) -> None:
         if len(_local_jobs) > 256:  # forget finished jobs nobody waited for
             for finished_id in [key for key, event in _local_jobs.items() if event.is_set()]:
                 del _local_jobs[finished_id]
+                _local_results.pop(finished_id, None)
         _local_jobs[edit_id] = done
     _executor().submit(_run_in_thread, edit_id, inputs or {}, dict(log_context.get() or {}), done)
 
@@ -85,8 +96,10 @@ def edit_wait(*, edit: ImageEdit, timeout: float) -> ImageEdit:
     """
     if edit.status not in ACTIVE_STATUSES or timeout <= 0:
         return edit
-    if job_wait_local(edit.id, timeout) is not None:
-        return edit_refresh(edit)
+    ended = job_wait_local(edit.id, timeout)
+    if ended is not None:
+        # A job that succeeded here hands back the item its last write returned: no second read.
+        return (_local_result_take(edit.id) if ended else None) or edit_refresh(edit)
     deadline = time.monotonic() + timeout
     delay = 0.05
     while True:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.errors import ServiceError
+from editor.openapi import OpenApiParameter, extend_schema, inline_serializer
 from editor.serializers import SignInInput, TokensOutput
 from editor.services import accounts, pool_rules
 from editor.services.web_sessions import session_access_token

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from editor.openapi import extend_schema
 from editor.serializers import MeOutput, RefreshInput, TokensOutput
 from editor.services.cognito import cognito_refresh
 

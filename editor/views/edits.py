@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES
+from editor.openapi import OpenApiParameter, extend_schema
 from editor.parsers import FormParser, JSONParser, MultiPartParser
 from editor.presenters import edit_present
 from editor.selectors import edit_get_owned, edits_list

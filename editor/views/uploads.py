@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from editor.openapi import extend_schema
 from editor.serializers import UploadCreateInput, UploadOutput, UploadPreviewOutput
 from editor.services.uploads import upload_create, upload_preview
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.models import ImageEdit
+from editor.openapi import extend_schema
 from editor.selectors_versions import tree_edits, version_counts, version_tree
 from editor.services.bedrock.tasks import TASK_RULES
 from editor.services.storage import presigned_url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from django.conf import settings
 
 from editor.services.aws import aws_client
@@ -12,6 +11,9 @@ from editor.services.aws import aws_client
 
 def signature_raw(der: bytes) -> bytes:
     """KMS answers an ASN.1 DER ECDSA signature; COSE's ES256 (RFC 9053) is r || s, 32 bytes each."""
+    # Imported here: only the edit job signs, and cryptography costs a cold start ~10 ms to load.
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
     r, s = decode_dss_signature(der)
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 

@@ -67,10 +67,11 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
     )
 
 
-def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
+def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> ImageEdit | None:
     """The job: run one PENDING edit to a terminal state. Safe to call twice (Lambda may retry).
 
-    `inputs` maps S3 keys to bytes the caller already holds (a job on the accepting process).
+    `inputs` maps S3 keys to bytes the caller already holds (a job on the accepting process). Returns
+    the item as its SUCCEEDED write returned it (UpdateItem's ALL_NEW), else None.
     """
     log_context_bind(edit_id=edit_id)
     edit = ImageEdit(id=edit_id)
@@ -119,6 +120,7 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
     logger.info(
         "edit finished", extra={"status": SUCCEEDED, "latency_ms": latency_ms, "engine": result.engine}
     )
+    return edit
 
 
 def _output_store(edit: ImageEdit, index: int, image) -> OutputImage:
