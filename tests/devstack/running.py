@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,6 +27,9 @@ def free_port() -> int:
 class RunningStack:
     """One `make run` process (its own process group), its output collected as it comes."""
 
+    # Every stack started, so that a test that fails half-way leaves none running (conftest.py).
+    started: list[RunningStack] = []
+
     def __init__(self, state_dir: Path, *extra: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -48,6 +52,17 @@ class RunningStack:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        RunningStack.started.append(self)
+
+    @classmethod
+    def kill_leftovers(cls) -> None:
+        """Kill the process group of every stack a test left running (it failed before stopping it)."""
+        while cls.started:
+            stack = cls.started.pop()
+            if stack.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(stack.process.pid, signal.SIGKILL)
+                stack.process.wait(timeout=30)
 
     def _read(self) -> None:
         for line in self.process.stdout:
