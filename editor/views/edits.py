@@ -17,7 +17,7 @@ from editor.presenters import edit_present
 from editor.selectors import edit_get_owned, edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
 from editor.services.bedrock.catalog import engine_describe, models_describe, tasks_describe
-from editor.services.edits.creation import edit_create
+from editor.services.edits.creation import EditInputs, edit_create
 from editor.services.edits.deletion import edit_delete
 from editor.services.edits.dry_run import edit_dry_run
 from editor.services.edits.expiry import edit_expire_if_stale
@@ -77,20 +77,20 @@ class EditCreateApi(APIView):
         data = EditCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        inputs = {
-            "user": request.user,
-            "spec": values["spec"],
-            "image": values["image"].read() if "image" in values else None,
-            "mask": values["mask"].read() if "mask" in values else None,
-            "upload_id": str(values["upload_id"]) if "upload_id" in values else None,
-            "mask_upload_id": str(values["mask_upload_id"]) if "mask_upload_id" in values else None,
-            "style_image": values["style_image"].read() if "style_image" in values else None,
-            "parent_id": str(values["parent_id"]) if "parent_id" in values else None,
-            "parent_output": values.get("parent_output", 0),
-        }
+        inputs = EditInputs(
+            image=values["image"].read() if "image" in values else None,
+            mask=values["mask"].read() if "mask" in values else None,
+            upload_id=str(values["upload_id"]) if "upload_id" in values else None,
+            mask_upload_id=str(values["mask_upload_id"]) if "mask_upload_id" in values else None,
+            style_image=values["style_image"].read() if "style_image" in values else None,
+            parent_id=str(values["parent_id"]) if "parent_id" in values else None,
+            parent_output=values.get("parent_output", 0),
+        )
         if request.query_params.get("dry_run") in ("1", "true"):
-            return Response(edit_dry_run(**inputs))
-        edit, created = edit_create(**inputs, idempotency_key=idempotency_key or None)
+            return Response(edit_dry_run(user=request.user, spec=values["spec"], inputs=inputs))
+        edit, created = edit_create(
+            user=request.user, spec=values["spec"], inputs=inputs, idempotency_key=idempotency_key or None
+        )
         wait = values.get("wait", settings.EDIT_WAIT_DEFAULT_SECONDS)
         edit = edit_wait(edit=edit, timeout=min(wait, settings.EDIT_WAIT_MAX_SECONDS))
         return _edit_response(edit, created=created)

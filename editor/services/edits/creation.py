@@ -54,6 +54,19 @@ def _photo(data: bytes) -> SourceImage:
 
 
 @dataclasses.dataclass(frozen=True)
+class EditInputs:
+    """The images a request brings to an edit, or where to find them (besides its options, the spec)."""
+
+    image: bytes | None = None  # sent with the request
+    mask: bytes | None = None
+    upload_id: str | None = None  # sent straight to S3 first (POST /api/v1/uploads)
+    mask_upload_id: str | None = None
+    style_image: bytes | None = None  # style transfer's second image
+    parent_id: str | None = None  # an earlier edit whose result this continues
+    parent_output: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class CheckedEdit:
     """An edit that passed every check before anything is recorded: what will run, on what."""
 
@@ -64,19 +77,9 @@ class CheckedEdit:
     view_size: tuple[int, int] | None  # the size of the picture the model is sent
 
 
-def edit_check(
-    *,
-    user: CognitoUser,
-    spec: EditSpec,
-    image: bytes | None = None,
-    mask: bytes | None = None,
-    upload_id: str | None = None,
-    mask_upload_id: str | None = None,
-    parent_id: str | None = None,
-    parent_output: int = 0,
-    style_image: bytes | None = None,
-) -> CheckedEdit:
+def edit_check(*, user: CognitoUser, spec: EditSpec, inputs: EditInputs) -> CheckedEdit:
     """Every check an edit gets before it is accepted; creation and the dry run both make them."""
+    image, mask, parent_id = inputs.image, inputs.mask, inputs.parent_id
     adapter = adapter_get(spec.model)
     unavailable = task_unavailable_note(spec.task)
     if unavailable:
@@ -85,21 +88,21 @@ def edit_check(
             "task_unavailable", f"The '{spec.task}' task is not available here. {unavailable}", status=422
         )
     upload: Upload | None = None
-    if upload_id:
-        upload = upload_get(user=user, upload_id=upload_id)
+    if inputs.upload_id:
+        upload = upload_get(user=user, upload_id=inputs.upload_id)
         image = upload.data
     if parent_id and image is None:
-        image = _parent_input(user, parent_id, parent_output)
+        image = _parent_input(user, parent_id, inputs.parent_output)
     elif parent_id:
         edit_get_owned(user=user, edit_id=parent_id)  # a parent is the person's own edit, image or not
-    if mask_upload_id:
-        mask = upload_get(user=user, upload_id=mask_upload_id, role="mask").data
+    if inputs.mask_upload_id:
+        mask = upload_get(user=user, upload_id=inputs.mask_upload_id, role="mask").data
     source = _photo(image) if image is not None else None
     mask_source, mask_box = None, None
     if mask is not None and source is not None:
         mask_data, mask_box = mask_prepare(mask, size=(source.width, source.height))
         mask_source = SourceImage(data=mask_data, format="png", width=source.width, height=source.height)
-    style_source = _photo(style_image) if style_image is not None else None
+    style_source = _photo(inputs.style_image) if inputs.style_image is not None else None
     spec = dataclasses.replace(
         spec, model=adapter.family, image=source, mask=mask_source, style_image=style_source
     )
@@ -114,32 +117,17 @@ def edit_create(
     *,
     user: CognitoUser,
     spec: EditSpec,
-    image: bytes | None = None,
-    mask: bytes | None = None,
-    upload_id: str | None = None,
-    mask_upload_id: str | None = None,
-    parent_id: str | None = None,
-    parent_output: int = 0,
+    inputs: EditInputs = EditInputs(),
     idempotency_key: str | None = None,
-    style_image: bytes | None = None,
 ) -> tuple[ImageEdit, bool]:
     """Accept an edit: validate it fully, record it PENDING, store its inputs, start its job.
 
-    `spec` is the request without images; `image` and `mask` are bytes sent with the request, or
-    `upload_id` and `mask_upload_id` name direct uploads (checked where they lie in S3). Returns (edit,
-    created); an Idempotency-Key seen before returns the first edit, created=False.
+    `spec` is the request without images; `inputs` its images (bytes sent with the request, direct
+    uploads checked where they lie in S3, or an earlier result). Returns (edit, created); an
+    Idempotency-Key seen before returns the first edit, created=False.
     """
-    checked = edit_check(
-        user=user,
-        spec=spec,
-        image=image,
-        mask=mask,
-        upload_id=upload_id,
-        mask_upload_id=mask_upload_id,
-        parent_id=parent_id,
-        parent_output=parent_output,
-        style_image=style_image,
-    )
+    checked = edit_check(user=user, spec=spec, inputs=inputs)
+    parent_id = inputs.parent_id
     adapter, spec, route_note, upload = checked.adapter, checked.spec, checked.route_note, checked.upload
     source, mask_source, style_source = spec.image, spec.mask, spec.style_image
 
@@ -150,7 +138,7 @@ def edit_create(
             source.data if source else None,
             mask_source.data if mask_source else None,
             parent_id,
-            style_image,
+            inputs.style_image,
         )
         existing_id = idempotency_claim(user, idempotency_key, fingerprint, edit_id)
         if existing_id:

@@ -5,34 +5,13 @@ from __future__ import annotations
 
 from editor.services.bedrock.pricing import PRICE_PER_IMAGE_USD, base_model_id
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.edits.creation import edit_check, edit_cost
+from editor.services.edits.creation import EditInputs, edit_check, edit_cost
 from editor.users import CognitoUser
 
 
-def edit_dry_run(
-    *,
-    user: CognitoUser,
-    spec: EditSpec,
-    image: bytes | None = None,
-    mask: bytes | None = None,
-    upload_id: str | None = None,
-    mask_upload_id: str | None = None,
-    style_image: bytes | None = None,
-    parent_id: str | None = None,
-    parent_output: int = 0,
-) -> dict:
+def edit_dry_run(*, user: CognitoUser, spec: EditSpec, inputs: EditInputs) -> dict:
     """What POST /edits would do with this request, without doing it (the very checks creation makes)."""
-    checked = edit_check(
-        user=user,
-        spec=spec,
-        image=image,
-        mask=mask,
-        upload_id=upload_id,
-        mask_upload_id=mask_upload_id,
-        parent_id=parent_id,
-        parent_output=parent_output,
-        style_image=style_image,
-    )
+    checked = edit_check(user=user, spec=spec, inputs=inputs)
     adapter, spec = checked.adapter, checked.spec
     model_id = adapter.model_id(spec.task, spec)
     work_size = None
