@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -112,3 +113,12 @@ class RunningStack:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self._reader.join(timeout=10)
         return code
+
+
+def script_run(script: str, *args: str) -> dict:
+    """Run a Python script that drives a LocalStack in a fresh process; its last line of output, as JSON."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

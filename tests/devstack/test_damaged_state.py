@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 from devstack.journal import HEADER, encode, journal_read
 from devstack.persistence import StateStore
+from tests.devstack.running import script_run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -48,15 +47,7 @@ stack.stop()
 
 
 def run(state_dir: Path, mode: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(state_dir), mode],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return script_run(SCRIPT, str(state_dir), mode)
 
 
 def records_before(journal: bytes, cut: int) -> tuple[dict, dict]:

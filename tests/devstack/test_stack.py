@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.devstack.running import script_run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -34,15 +35,7 @@ stack.stop()
 
 
 def run(state_dir: Path, mode: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(state_dir), mode],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return script_run(SCRIPT, str(state_dir), mode)
 
 
 def test_state_survives_a_restart(tmp_path):
