@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from devstack.stack import _client
+from tests.browser.pages import sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -19,13 +20,6 @@ NEW_PASSWORD = "Chosen-password-7"
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def sign_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def assert_signed_in(page, base: str, username: str) -> None:

@@ -14,6 +14,7 @@ from editor.models import FAILED, SUCCEEDED, ImageEdit
 from editor.selectors import edits_list
 from editor.services import storage
 from editor.users import CognitoUser
+from tests.browser.pages import sign_in
 from tests.conftest import PASSWORD
 from tests.editor.test_edits_api import inject_fault
 
@@ -193,10 +194,7 @@ def test_problems_are_explained_and_a_double_click_runs_one_edit(
     username, sub = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)
-    page.goto(f"{gateway.url}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, gateway.url, username, PASSWORD)
     expect(page.locator("#model")).to_have_value("stability")
     error = page.locator("#error")
 
@@ -252,10 +250,7 @@ def test_continue_from_the_second_of_two_results(local_stack, gateway, make_user
     username, sub = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)  # 1200 x 800: sides divisible by 16, as Nova Canvas needs
-    page.goto(f"{gateway.url}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, gateway.url, username, PASSWORD)
     expect(page.locator("#model")).to_have_value("stability")  # the editor is up, its models loaded
     page.set_input_files("#image-input", str(photo))
     expect(page.locator("#mask-canvas")).to_be_visible()

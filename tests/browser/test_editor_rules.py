@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.browser.pages import sign_in
 from tests.browser.test_editor_flow import wait_for_result, write_photo
 from tests.conftest import PASSWORD
 
@@ -30,10 +31,7 @@ def test_task_rules_and_url_lifetime_come_from_the_models_answer(
     username, _ = make_user("browser")
     photo = tmp_path / "photo.png"
     write_photo(photo)
-    page.goto(f"{live_server.url}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, username, PASSWORD)
     expect(page.locator("#task-help")).to_have_text("Served help: paint, then describe.")
 
     page.set_input_files("#image-input", str(photo))

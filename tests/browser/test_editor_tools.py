@@ -8,6 +8,7 @@ import re
 import pytest
 from PIL import Image
 
+from tests.browser.pages import sign_in
 from tests.browser.test_editor_flow import wait_for_result
 from tests.conftest import PASSWORD
 
@@ -43,10 +44,7 @@ def test_a_tool_from_each_group(local_stack, live_server, make_user, page, tmp_p
         stripes.paste((170, 30, 20), (0, row, 160, row + 4))
     stripes.save(style)
     username, _ = make_user("tools")
-    page.goto(f"{live_server.url}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, username, PASSWORD)
     groups = page.locator(".task-group-title")
     expect(groups).to_have_text(["Edit", "Extend", "Cut out", "Enhance", "Create"])
     expect(page.locator("#model")).to_have_value("stability")  # the editor has read the task rules

@@ -14,6 +14,7 @@ from editor.selectors import edits_list
 from editor.services import storage
 from editor.services.aws import aws_client
 from editor.users import CognitoUser
+from tests.browser.pages import sign_in
 from tests.browser.test_editor_flow import paint, wait_for_result
 from tests.conftest import PASSWORD
 from tests.editor.photo_samples import photo_like
@@ -40,10 +41,7 @@ def test_a_large_photo_uploads_with_progress_can_be_cancelled_and_comes_back_ful
     photo_like(WIDTH, HEIGHT).save(photo, "JPEG", quality=92)
     assert photo.stat().st_size > 4 * 1024 * 1024
 
-    page.goto(f"{live_server.url}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, username, PASSWORD)
     expect(page.locator("#model")).to_have_value("stability")  # the editor's scripts are running
     page.set_input_files("#image-input", str(photo))
     expect(page.locator("#image-meta")).to_contain_text(f"{WIDTH} × {HEIGHT}", timeout=30_000)
@@ -117,10 +115,7 @@ def test_a_heic_photo_is_previewed_through_the_server_and_edited(
     username, sub = make_user("heic")
     photo = tmp_path / "IMG_0001.HEIC"
     photo.write_bytes(HEIC)
-    page.goto(f"{live_server.url}/signin")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, username, PASSWORD)
     expect(page.locator("#model")).to_have_value("stability")
     page.set_input_files("#image-input", str(photo))
     # Chromium cannot decode HEIC: the editor uploads it and shows the server's preview, at full size.
