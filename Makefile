@@ -32,7 +32,7 @@ lint: $(STAMP)
 package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels
 	$(BIN)/python -m deploy.package $(or $(STAGE),production)
 
-deploy-rehearsal: package  ## the README's deploy (stack, zappa deploy/update/rollback/undeploy) against a local moto
+deploy-rehearsal: package  ## the deploy of docs/deploy.md (stack, zappa deploy/update/rollback/undeploy) against a local moto
 	$(BIN)/python -m deploy.rehearsal $(or $(STAGE),production)
 
 bench: $(STAMP)  ## the figures beside their baselines: a table on stdout, logs in .bench/bench.log, JSON in .bench/results.json

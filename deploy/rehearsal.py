@@ -1,4 +1,4 @@
-"""`make deploy-rehearsal`: the README's deploy, played against a local moto server instead of AWS.
+"""`make deploy-rehearsal`: the deploy of docs/deploy.md, played against a local moto server instead of AWS.
 
 Steps, as a maintainer runs them: create the CloudFormation stack from infra/template.yaml, fill in
 zappa_settings.json from its outputs, `zappa deploy` the package `make package` built, `zappa update`,
@@ -261,7 +261,7 @@ class Rehearsal:
 
     # -- 2. Zappa ---------------------------------------------------------------------------------------
     def settings_file(self, directory: Path) -> Path:
-        """zappa_settings.json with the stack's outputs filled in (README step 3)."""
+        """zappa_settings.json with the stack's outputs filled in (docs/deploy.md step 3)."""
         settings = json.loads((ROOT / "zappa_settings.json").read_text())
         for stage in settings.values():
             env = stage.get("environment_variables")
