@@ -87,7 +87,7 @@ class LocalStack:
         from werkzeug.test import Client
 
         from devstack import cognito_standin, s3_post
-        from devstack.bedrock_server import BedrockServer
+        from devstack.bedrock.server import BedrockServer
 
         kms_digest_signing_install()
         s3_post.install()
