@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from tests.browser.pages import sign_in
-from tests.browser.test_editor_flow import wait_for_result, write_photo
+from tests.browser.pages import sign_in, wait_for_result, write_photo
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from editor.models import QuotaCounter
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.spend import micro_usd
-from tests.devstack.test_quota_under_load import small_png
+from tests.editor.helpers import small_png
 
 FAST_UPSCALE = "stability.stable-fast-upscale-v1:0"
 

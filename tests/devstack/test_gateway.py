@@ -20,7 +20,7 @@ from PIL import Image
 from devstack.apigateway_routes import TEMPLATE, api_definition, api_routes
 from devstack.authorizer import CognitoAuthorizer
 from devstack.gateway import Gateway, IncomingRequest
-from tests.editor.test_authentication import forge, moto_private_jwk
+from tests.editor.auth_helpers import forge, moto_private_jwk
 
 SCOPE = "aws.cognito.signin.user.admin"
 STATIC_PNG = "editor/static/editor/touch-icon.png"

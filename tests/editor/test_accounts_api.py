@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 
@@ -13,6 +12,7 @@ from rest_framework.test import APIClient
 
 from devstack.stack import _client
 from tests.conftest import PASSWORD
+from tests.editor.auth_helpers import sign_up_closed, totp_now
 
 NEW_PASSWORD = "Fresh-password-2"
 
@@ -51,28 +51,6 @@ def check_every_request(settings):
     token_states.clear()
     yield
     token_states.clear()
-
-
-@contextlib.contextmanager
-def sign_up_closed():
-    """The local pool with AllowAdminCreateUserOnly, for one test.
-
-    UpdateUserPool resets every setting it is not given (as in Cognito), so the one setting is flipped in
-    the local pool itself and put back after.
-    """
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    from editor.services.auth.pool_rules import pool_settings_forget
-
-    pool = cognitoidp_backends["123456789012"][settings.AWS_REGION].user_pools[settings.COGNITO_USER_POOL_ID]
-    before = pool.extended_config.get("AdminCreateUserConfig")
-    pool.extended_config["AdminCreateUserConfig"] = {"AllowAdminCreateUserOnly": True}
-    pool_settings_forget()
-    try:
-        yield
-    finally:
-        pool.extended_config["AdminCreateUserConfig"] = before
-        pool_settings_forget()
 
 
 def unique(prefix: str) -> str:
@@ -362,17 +340,6 @@ class TestFailureLimit:
 def test_token_and_presigned_url_responses_are_not_stored(api):
     assert api.get("/api/v1/edits").get("Cache-Control") == "no-store"
     assert token(client(), api.user["username"], PASSWORD)["Cache-Control"] == "no-store"
-
-
-def totp_now(secret: str, offset: float = 0) -> str:
-    """What an authenticator app shows for this secret (RFC 6238, as Cognito expects)."""
-    import base64
-
-    from cryptography.hazmat.primitives.hashes import SHA1
-    from cryptography.hazmat.primitives.twofactor.totp import TOTP
-
-    totp = TOTP(base64.b32decode(secret), 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
-    return totp.generate(time.time() + offset).decode()
 
 
 class TestSecondFactor:

@@ -16,8 +16,7 @@ from editor.services import storage
 from editor.services.bedrock.generation import GeneratedImage
 from editor.services.c2pa.manifest import COMPOSITE, GENERATED, image_sign
 from editor.services.c2pa.signing import signature_raw
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_pages import page_sign_in
+from tests.editor.helpers import mask_png, page_sign_in, photo_png, post_edit
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from editor.services.bedrock.tasks import GROUPS
-from tests.editor.test_pages import page_sign_in
+from tests.editor.helpers import page_sign_in
 
 STATIC = Path(__file__).resolve().parents[2] / "editor" / "static" / "editor"
 MAX_MODULE_LINES = 400

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from editor.models import SUCCEEDED, ImageEdit
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_pages import page_sign_in
+from tests.editor.helpers import mask_png, page_sign_in, photo_png, post_edit
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
