@@ -13,7 +13,7 @@ from devstack.stack import _client
 from tests.browser.pages import sign_in
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NEW_PASSWORD = "Chosen-password-7"
 

@@ -18,7 +18,7 @@ from tests.browser.pages import HEIGHT, WIDTH, paint, sign_in, wait_for_result, 
 from tests.conftest import PASSWORD
 from tests.editor.helpers import inject_fault
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_sign_in_paint_inpaint_continue_history_detail_sign_out(

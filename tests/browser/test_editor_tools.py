@@ -11,7 +11,7 @@ from PIL import Image
 from tests.browser.pages import sign_in, wait_for_result
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FIELDS = (
     "select_prompt",

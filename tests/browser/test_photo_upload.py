@@ -18,7 +18,7 @@ from tests.browser.pages import paint, sign_in, wait_for_result
 from tests.conftest import PASSWORD
 from tests.editor.photo_samples import photo_like
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTH, HEIGHT = 4000, 3000
 

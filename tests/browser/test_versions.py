@@ -10,7 +10,7 @@ from tests.browser.pages import paint, wait_for_result
 from tests.conftest import PASSWORD
 from tests.editor.helpers import mask_png, photo_png, post_edit
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_open_a_tree_and_continue_from_a_middle_version(

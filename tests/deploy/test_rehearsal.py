@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # builds the package and plays the whole deploy against moto
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DOC = (ROOT / "docs" / "deploy.md").read_text()
 

@@ -10,12 +10,15 @@ import threading
 import uuid
 
 import boto3
+import pytest
 from botocore.config import Config
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from editor.models import QuotaCounter
 from tests.editor.helpers import small_png
+
+pytestmark = pytest.mark.slow  # a load: hundreds of concurrent requests
 
 
 def test_200_concurrent_requests_take_exactly_the_quota(api, settings):
