@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint bench bench-compare package deploy-rehearsal clean
+.PHONY: run reset test test-fast lint bench bench-compare package deploy-rehearsal clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -23,6 +23,9 @@ reset: $(STAMP)  ## start like `run`, after forgetting all local users, edits an
 
 test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is installed
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## the tests that start no stack process, browser, benchmark or package build (under a minute)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

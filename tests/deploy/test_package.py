@@ -51,7 +51,9 @@ def test_production_starts_from_a_snapshot():
 
 
 def test_scheduled_events_point_at_real_functions():
-    for event in SETTINGS["production"]["events"]:
+    events = SETTINGS["production"]["events"]
+    assert events, "production has no scheduled events (the stale-edit and upload sweeps)"
+    for event in events:
         module, name = event["function"].rsplit(".", 1)
         assert callable(getattr(importlib.import_module(module), name))
 

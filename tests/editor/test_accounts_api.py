@@ -313,6 +313,7 @@ class TestBound:
 
 
 class TestFailureLimit:
+    @pytest.mark.slow  # waits for the failure window to pass
     def test_429_past_the_limit_and_200_after_the_window(self, user, settings):
         settings.AUTH_FAILURE_LIMIT_PER_USERNAME = 3
         settings.AUTH_FAILURE_WINDOW_SECONDS = 2

@@ -63,7 +63,11 @@ def engine_invocations(local_stack) -> int:
 
 
 @pytest.mark.parametrize(
-    ("width", "height", "via"), [(6000, 4000, "mask_upload_id"), (8000, 6000, "mask")], ids=["24MP", "48MP"]
+    ("width", "height", "via"),
+    [
+        pytest.param(6000, 4000, "mask_upload_id", id="24MP", marks=pytest.mark.slow),
+        pytest.param(8000, 6000, "mask", id="48MP", marks=pytest.mark.slow),
+    ],
 )
 def test_a_large_jpeg_is_erased_at_full_resolution(api, width, height, via):
     photo = photo_like(width, height)
