@@ -22,6 +22,8 @@ from devstack.authorizer import CognitoAuthorizer
 from devstack.gateway import Gateway, IncomingRequest
 from tests.editor.auth_helpers import forge, moto_private_jwk
 
+pytestmark = pytest.mark.slow  # the local gateway with its Lambda worker processes
+
 SCOPE = "aws.cognito.signin.user.admin"
 STATIC_PNG = "editor/static/editor/touch-icon.png"
 
