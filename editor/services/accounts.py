@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from django.conf import settings
 
 from editor.errors import ServiceError
-from editor.services.attempts import failures_limited
+from editor.services.attempts import RECOVERY, failures_limited
 from editor.services.aws import aws_client
 from editor.services.cognito import ChallengeRequired, cognito_sign_in
 from editor.services.pool_rules import PasswordRefused, password_check, password_problems, pool_settings
@@ -245,7 +245,7 @@ def qr_svg(text: str) -> str:
 def account_sign_up(*, username: str, email: str, password: str, address: str) -> dict:
     """Create an unconfirmed account and send a code; the same answer if the username is taken."""
     password_check(password)
-    with failures_limited(username=username, address=address, count_every_call=True):
+    with failures_limited(username=username, address=address, flow=RECOVERY, count_every_call=True):
         _call(
             "sign_up",
             quiet=("UsernameExistsException", "AliasExistsException"),
@@ -260,7 +260,7 @@ def account_sign_up(*, username: str, email: str, password: str, address: str) -
 
 def account_confirm(*, username: str, code: str, address: str) -> None:
     """Confirm a new account with the emailed code."""
-    with failures_limited(username=username, address=address):
+    with failures_limited(username=username, address=address, flow=RECOVERY):
         _call(
             "confirm_sign_up",
             errors={
@@ -281,7 +281,7 @@ def account_confirm(*, username: str, code: str, address: str) -> None:
 
 def account_code_resend(*, username: str, address: str) -> None:
     """Send the sign-up code again; the same answer whether or not there is such an unconfirmed account."""
-    with failures_limited(username=username, address=address, count_every_call=True):
+    with failures_limited(username=username, address=address, flow=RECOVERY, count_every_call=True):
         _call(
             "resend_confirmation_code",
             # LimitExceeded only ever hits existing accounts: answering it would tell them apart.
@@ -298,7 +298,7 @@ def account_code_resend(*, username: str, address: str) -> None:
 
 def account_password_forgot(*, username: str, address: str) -> None:
     """Send a reset code if the account exists; the same answer either way."""
-    with failures_limited(username=username, address=address, count_every_call=True):
+    with failures_limited(username=username, address=address, flow=RECOVERY, count_every_call=True):
         _call(
             "forgot_password",
             quiet=(
@@ -316,7 +316,7 @@ def account_password_forgot(*, username: str, address: str) -> None:
 def account_password_reset(*, username: str, code: str, password: str, address: str) -> None:
     """Set a new password with the emailed reset code."""
     password_check(password)
-    with failures_limited(username=username, address=address):
+    with failures_limited(username=username, address=address, flow=RECOVERY):
         _call(
             "confirm_forgot_password",
             errors={

@@ -20,7 +20,16 @@ CODE = {"max_length": 16, "trim_whitespace": True}
 
 
 def client_address(request) -> str:
-    """The caller's address: API Gateway's sourceIp (Zappa puts it in REMOTE_ADDR), never a header."""
+    """The caller's address: API Gateway's requestContext.identity.sourceIp, never a header.
+
+    Under Lambda, Zappa fills REMOTE_ADDR from X-Forwarded-For, which the client writes; the proxy event
+    it keeps in the environ carries the address API Gateway saw on the connection. Outside Lambda (tests,
+    runserver) there is no event, and REMOTE_ADDR is the socket's peer.
+    """
+    event = request.META.get("lambda.event")
+    if isinstance(event, dict):
+        identity = (event.get("requestContext") or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "unknown")
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

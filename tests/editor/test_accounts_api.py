@@ -336,14 +336,14 @@ class TestBound:
 
 class TestFailureLimit:
     def test_429_past_the_limit_and_200_after_the_window(self, user, settings):
-        settings.AUTH_FAILURE_LIMIT_PER_USERNAME = 3
+        settings.AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS = 3
         settings.AUTH_FAILURE_WINDOW_SECONDS = 2
         api = client()
         # Start at the beginning of a window, so the three failures and the refusal share it.
         time.sleep(2 - time.time() % 2)
         for _ in range(3):
             assert token(api, user["username"], "Wrong-password-9").status_code == 401
-        refused = token(client(), user["username"], PASSWORD)  # another address: the username's limit
+        refused = token(api, user["username"], PASSWORD)  # this address, this username: its limit
         assert refused.status_code == 429
         retry_after = int(refused["Retry-After"])
         assert 1 <= retry_after <= 2
