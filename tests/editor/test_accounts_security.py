@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 from django.conf import settings
 
 from tests.conftest import PASSWORD
-from tests.editor.test_accounts_api import (  # noqa: F401 (outbox is a fixture)
+from tests.editor.test_accounts_api import (
     NEW_PASSWORD,
     bearer,
     client,
     cognito,
-    outbox,
     token,
     unique,
 )
+
+
+@pytest.fixture
+def outbox(local_stack):
+    return local_stack.outbox
 
 
 def with_email(username: str) -> None:
@@ -95,7 +97,9 @@ class TestNoLockOutFromElsewhere:
         assert api.post("/api/v1/auth/forgot", {"username": username}, format="json").status_code == 202
         code = outbox.last_code(username=username, kind="reset")
         reset = api.post(
-            "/api/v1/auth/reset", {"username": username, "code": code, "password": NEW_PASSWORD}, format="json"
+            "/api/v1/auth/reset",
+            {"username": username, "code": code, "password": NEW_PASSWORD},
+            format="json",
         )
         assert reset.status_code == 200, reset.content
 

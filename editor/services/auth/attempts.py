@@ -94,9 +94,7 @@ def failure_record(*, flow: str, username: str, address: str) -> None:
 
 
 @contextmanager
-def failures_limited(
-    *, username: str, address: str, flow: str = SIGN_IN, count_every_call: bool = False
-):
+def failures_limited(*, username: str, address: str, flow: str = SIGN_IN, count_every_call: bool = False):
     """Refuse past the limit; count the block's failures (or every call, for steps that send mail)."""
     failures_check(flow=flow, username=username, address=address)
     try:
