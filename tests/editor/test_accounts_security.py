@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from django.conf import settings
+from django.test import Client
 
 from tests.conftest import PASSWORD
 from tests.editor.test_accounts_api import (
@@ -15,11 +16,27 @@ from tests.editor.test_accounts_api import (
     token,
     unique,
 )
+from tests.editor.test_edits_api import photo_png, post_edit
 
 
 @pytest.fixture
 def outbox(local_stack):
     return local_stack.outbox
+
+
+@pytest.fixture
+def check_every_request(settings):
+    """Ask Cognito about each token on every request: the revocation bound at 0, so no test waits for it."""
+    from editor.services.auth.revocation import token_states
+
+    settings.TOKEN_STATE_CHECK_SECONDS = 0
+    token_states.clear()
+    yield
+    token_states.clear()
+
+
+def refresh(refresh_token: str):
+    return client().post("/api/v1/auth/refresh", {"refresh_token": refresh_token}, format="json")
 
 
 def with_email(username: str) -> None:
@@ -111,3 +128,94 @@ class TestNoLockOutFromElsewhere:
             assert api.post("/api/v1/auth/reset", body, format="json").status_code == 400
         body = {"username": unique("ghost"), "code": "123456", "password": NEW_PASSWORD}
         assert api.post("/api/v1/auth/reset", body, format="json").status_code == 429
+
+
+@pytest.mark.usefixtures("check_every_request")
+class TestPasswordEndsOtherSessions:
+    def test_a_change_ends_every_other_session_and_this_one_goes_on(self, user, sign_in):
+        other, this = sign_in(user["username"]), sign_in(user["username"])
+        page = Client(REMOTE_ADDR="10.77.0.1")
+        page.post("/signin", {"username": user["username"], "password": PASSWORD})
+        assert page.get("/account").status_code == 200
+
+        changed = bearer(this["access_token"]).post(
+            "/api/v1/auth/password", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json"
+        )
+        assert changed.status_code == 200, changed.content
+        answer = changed.json()
+        assert answer["changed"] is True and answer["signed_out"] == "everywhere"
+        assert bearer(answer["access_token"]).get("/api/v1/me").status_code == 200
+        assert refresh(answer["refresh_token"]).status_code == 200
+
+        for old in (other, this):
+            assert bearer(old["access_token"]).get("/api/v1/me").status_code == 401
+            assert refresh(old["refresh_token"]).status_code == 401
+        assert page.get("/account").status_code == 302  # the web cookie's session has ended too
+
+    def test_a_change_on_the_page_keeps_the_page_signed_in(self, user, sign_in):
+        elsewhere = sign_in(user["username"])
+        page = Client(REMOTE_ADDR="10.77.0.2")
+        page.post("/signin", {"username": user["username"], "password": PASSWORD})
+        response = page.post("/account", {"old_password": PASSWORD, "new_password": NEW_PASSWORD})
+        assert response.status_code == 200 and b"every other sign-in has ended" in response.content
+        assert page.get("/account").status_code == 200
+        assert bearer(elsewhere["access_token"]).get("/api/v1/me").status_code == 401
+
+    def test_a_reset_ends_every_session(self, user, sign_in, outbox):
+        with_email(user["username"])
+        before = sign_in(user["username"])
+        api = client()
+        assert (
+            api.post("/api/v1/auth/forgot", {"username": user["username"]}, format="json").status_code == 202
+        )
+        code = outbox.last_code(username=user["username"], kind="reset")
+        body = {"username": user["username"], "code": code, "password": NEW_PASSWORD}
+        assert api.post("/api/v1/auth/reset", body, format="json").status_code == 200
+        assert bearer(before["access_token"]).get("/api/v1/me").status_code == 401
+        assert refresh(before["refresh_token"]).status_code == 401
+        assert token(api, user["username"], NEW_PASSWORD).status_code == 200
+
+
+def test_an_ended_token_answers_401_not_503(user, sign_in):
+    """Finding 11: the token's sign-in ended in another process, within the bound: Cognito refuses it."""
+    from editor.services.auth.revocation import token_states
+
+    token_states.clear()
+    access = sign_in(user["username"])["access_token"]
+    api = bearer(access)
+    assert api.get("/api/v1/auth/mfa").status_code == 200  # the verdict is now cached as good
+    cognito().global_sign_out(AccessToken=access)  # as another Lambda container would
+    response = api.get("/api/v1/auth/mfa")
+    assert response.status_code == 401, response.content
+    assert response.json()["error"]["code"] == "signed_out"
+    assert api.get("/api/v1/me").status_code == 401  # and refused from then on in this process
+
+
+class TestUsageIsYourOwn:
+    def test_a_person_sees_their_month_and_an_administrator_the_deployments(self, make_user, sign_in, api):
+        assert post_edit(api, "remove_background", image=photo_png()).status_code == 201
+        spent = api.get("/api/v1/usage").json()["estimated_spend_usd"]
+        assert spent > 0
+
+        bystander, _ = make_user("bystander")
+        usage = bearer(sign_in(bystander)["access_token"]).get("/api/v1/usage").json()
+        assert usage["month"]["estimated_spend_usd"] == 0
+        assert "deployment" not in usage
+
+        mine = api.get("/api/v1/usage").json()
+        assert mine["month"]["estimated_spend_usd"] == pytest.approx(spent)
+        assert "deployment" not in mine
+
+        admin, _ = make_user("operator")
+        cognito().admin_add_user_to_group(
+            UserPoolId=settings.COGNITO_USER_POOL_ID, Username=admin, GroupName="administrators"
+        )
+        usage = bearer(sign_in(admin)["access_token"]).get("/api/v1/usage").json()
+        assert usage["month"]["estimated_spend_usd"] == 0
+        assert usage["deployment"]["estimated_spend_usd"] >= spent
+
+    def test_the_group_comes_from_the_token_not_the_request(self, make_user, sign_in):
+        username, _ = make_user("claimant")
+        api = bearer(sign_in(username)["access_token"])
+        response = api.get("/api/v1/usage", HTTP_X_COGNITO_GROUPS="administrators")
+        assert "deployment" not in response.json()
