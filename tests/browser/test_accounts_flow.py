@@ -199,6 +199,7 @@ def test_two_step_sign_in_set_up_with_the_qr_page_then_asked_at_sign_in(
     username, _ = make_user("twostep")
     sign_in(page, base, username, PASSWORD)
     page.goto(f"{base}/account")
+    page.get_by_label("Password (to confirm it is you)").fill(PASSWORD)
     page.get_by_role("button", name="Set up two-step sign-in").click()
     qr = page.get_by_role("img", name="QR code")
     expect(qr).to_be_visible()
