@@ -119,7 +119,11 @@ def test_change_password_on_the_account_page(live_server, make_user, page):
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("status")).to_have_text("Your password is changed.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your password is changed, and every other sign-in has ended."
+    )
+    page.goto(f"{base}/account")  # this page's session goes on with the new sign-in
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     page.get_by_role("button", name="Sign out", exact=True).click()
     sign_in(page, base, username, NEW_PASSWORD)
     assert_signed_in(page, base, username)
