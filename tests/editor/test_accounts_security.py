@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import PASSWORD
@@ -206,10 +207,8 @@ class TestUsageIsYourOwn:
         assert mine["month"]["estimated_spend_usd"] == pytest.approx(spent)
         assert "deployment" not in mine
 
-        admin, _ = make_user("operator")
-        cognito().admin_add_user_to_group(
-            UserPoolId=settings.COGNITO_USER_POOL_ID, Username=admin, GroupName="administrators"
-        )
+        admin = unique("operator")
+        call_command("create_user", admin, password=PASSWORD, group=["administrators"])
         usage = bearer(sign_in(admin)["access_token"]).get("/api/v1/usage").json()
         assert usage["month"]["estimated_spend_usd"] == 0
         assert usage["deployment"]["estimated_spend_usd"] >= spent

@@ -81,6 +81,7 @@ EXPECTED_LAMBDA_ACTIONS = {
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminGetUser",
     "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminAddUserToGroup",
     "kms:Sign",
 }
 
