@@ -218,3 +218,39 @@ class TestUsageIsYourOwn:
         api = bearer(sign_in(username)["access_token"])
         response = api.get("/api/v1/usage", HTTP_X_COGNITO_GROUPS="administrators")
         assert "deployment" not in response.json()
+
+
+class TestThroughTheGateway:
+    """The same findings as a REST client meets them: the local API Gateway in front of Zappa's handler."""
+
+    def test_a_password_change_ends_the_other_sessions(self, gateway, user, sign_in):
+        other, this = sign_in(user["username"]), sign_in(user["username"])
+
+        def call(method: str, path: str, access: str | None = None, **kwargs) -> requests.Response:
+            headers = {"Authorization": f"Bearer {access}"} if access else {}
+            return requests.request(method, gateway.url + path, headers=headers, timeout=60, **kwargs)
+
+        changed = call(
+            "POST",
+            "/api/v1/auth/password",
+            this["access_token"],
+            json={"old_password": PASSWORD, "new_password": NEW_PASSWORD},
+        )
+        assert changed.status_code == 200, changed.text
+        assert call("GET", "/api/v1/me", changed.json()["access_token"]).status_code == 200
+        assert call("GET", "/api/v1/me", other["access_token"]).status_code == 401
+        refreshed = call("POST", "/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+        assert refreshed.status_code == 401
+
+    def test_the_factor_cannot_be_removed_with_the_token_alone(self, gateway, user, sign_in):
+        from tests.editor.test_mfa_security import mfa_on
+
+        tokens = sign_in(user["username"])
+        mfa_on(bearer(tokens["access_token"]))
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        url = gateway.url + "/api/v1/auth/mfa"
+        refused = requests.delete(url, headers=headers, timeout=60)
+        assert refused.status_code == 400 and "password" in refused.json()["error"]["fields"]
+        refused = requests.delete(url, headers=headers, json={"password": PASSWORD}, timeout=60)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "code_required"
+        assert requests.get(url, headers=headers, timeout=60).json()["enabled"] is True
