@@ -183,7 +183,8 @@ def _line(result: ItemResult, done: int, total: int, cost: float) -> str:
     name = result.item.relative.as_posix()
     if result.status == "SUCCEEDED":
         saved = ", ".join(path.name for path in result.outputs)
-        return f"[{done}/{total}] done {name} -> {saved} (${result.cost:.2f}; ${cost:.2f} so far)"
+        charge = "made by an earlier run, not charged again" if result.resumed else f"${result.cost:.2f}"
+        return f"[{done}/{total}] done {name} -> {saved} ({charge}; ${cost:.2f} so far)"
     return f"[{done}/{total}] {result.status.lower()} {name}: {result.message}"
 
 
@@ -191,7 +192,7 @@ def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan) -> list[ItemResult]:
     """Start the workers and follow them; Ctrl-C (and SIGTERM) raise KeyboardInterrupt here."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     results: list[ItemResult] = []
-    total, cost = len(plan.pending), 0.0
+    total, cost, seen = len(plan.pending), 0.0, {None}
     if not total:
         return results
     runner.start(plan.pending)
@@ -220,7 +221,9 @@ def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan) -> list[ItemResult]:
                     progress.update(bar, current=", ".join(sorted(runner.current.values()))[:60])
                 continue
             results.append(result)
-            cost += result.cost
+            if result.edit_id not in seen:  # identical photos share one edit, charged once
+                seen.add(result.edit_id)
+                cost += result.cost
             if progress:
                 progress.update(bar, advance=1, cost=cost)
                 if result.status != "SUCCEEDED":
@@ -239,7 +242,8 @@ def _summary(ui: Ui, results: list[ItemResult], out_dir: Path) -> None:
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
-    cost = sum(result.cost for result in results if result.status != "SKIPPED")
+    charged = {r.edit_id: r.cost for r in results if r.status not in ("SKIPPED",) and r.edit_id}
+    cost = sum(charged.values())
     if ui.json_output:
         ui.data(
             {

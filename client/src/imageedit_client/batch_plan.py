@@ -70,7 +70,8 @@ def mask_find(mask: Path | None, relative: Path) -> Path | None:
 
 
 def state_read(out_dir: Path) -> dict[str, dict]:
-    """The last record of each key; a line cut short by a crash is ignored (its item simply runs again)."""
+    """The last record of each photo (by its path under IN_DIR); a line cut short by a crash is ignored
+    (its item simply runs again, and its key finds the edit already made)."""
     records: dict[str, dict] = {}
     try:
         lines = (out_dir / STATE_NAME).read_text(encoding="utf-8").splitlines()
@@ -81,9 +82,8 @@ def state_read(out_dir: Path) -> dict[str, dict]:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and record.get("key"):
-            records[record["key"]] = record
-            records.setdefault("photo:" + record.get("photo", ""), {})["attempt"] = record.get("attempt", 0)
+        if isinstance(record, dict) and record.get("key") and record.get("photo"):
+            records[record["photo"]] = record
     return records
 
 
@@ -135,9 +135,12 @@ def batch_plan(
         if photo_mask is not None and photo_mask not in mask_digests:
             mask_digests[photo_mask] = file_digest(photo_mask)
         digests = {"photo": file_digest(photo), "mask": mask_digests.get(photo_mask)}
-        attempt = int(state.get("photo:" + relative.as_posix(), {}).get("attempt", 0))
+        record = state.get(relative.as_posix())
+        attempt = int(record.get("attempt", 0)) if record else 0
         key = idempotency_key_for(**digests, task=task, options=options, attempt=attempt)
-        record = state.get(key)
+        if record and record.get("key") != key:
+            record, attempt = None, 0  # the photo, its mask or the parameters changed: a new item
+            key = idempotency_key_for(**digests, task=task, options=options, attempt=0)
         if record and record.get("status") == "FAILED" and retry_failed:
             attempt += 1
             key = idempotency_key_for(**digests, task=task, options=options, attempt=attempt)

@@ -26,6 +26,7 @@ class ItemResult:
     outputs: tuple[Path, ...] = ()
     message: str = ""
     seconds: float = 0.0
+    resumed: bool = False  # the edit was made by an earlier, interrupted run
 
 
 class LocalRunner:
@@ -72,16 +73,17 @@ class LocalRunner:
             body = edit_body(
                 task=self.task, options=self.options, upload_id=upload_id, mask_upload_id=mask_upload_id
             )
-            edit = edit_wait(api=self.api, edit=edit_start(api=self.api, body=body, idempotency_key=item.key))
+            edit, created = edit_start(api=self.api, body=body, idempotency_key=item.key)
+            edit = edit_wait(api=self.api, edit=edit)
         except ApiError as exc:
             return ItemResult(
                 item, "REFUSED", message=f"{exc.message} ({exc.code})", seconds=time.monotonic() - started
             )
         except CliError as exc:
             return ItemResult(item, "ERROR", message=exc.message, seconds=time.monotonic() - started)
-        result = ItemResult(
-            item, edit["status"], edit_id=edit["id"], cost=float(edit.get("estimated_cost_usd") or 0)
-        )
+        # An edit an earlier run made (found by its key) was charged then, not now.
+        cost = float(edit.get("estimated_cost_usd") or 0) if created else 0.0
+        result = ItemResult(item, edit["status"], edit_id=edit["id"], cost=cost, resumed=not created)
         if edit["status"] == "SUCCEEDED":
             paths = output_paths(edit=edit, base=item.out_base)
             try:

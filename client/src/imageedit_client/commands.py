@@ -89,7 +89,7 @@ def command_edit(args, ui: Ui) -> int:
         return exits.OK
     key = args.idempotency_key or str(uuid.uuid4())
     with ui.waiting(f"Editing {photo.name} ({args.task})...") as update:
-        edit = edit_start(api=api, body=body, idempotency_key=key)
+        edit, _created = edit_start(api=api, body=body, idempotency_key=key)
         update(f"Editing {photo.name} ({args.task}): {edit.get('status', '').lower()}...")
         edit = edit_wait(api=api, edit=edit)
     if edit["status"] != "SUCCEEDED":
@@ -99,6 +99,9 @@ def command_edit(args, ui: Ui) -> int:
         return exits.FAILED
     paths = download_outputs(api=api, ui=ui, edit=edit, base=_output_base(args, photo))
     ui.message(edit_summary(edit))
+    asked = Path(args.output).suffix.lower() if args.output else ""
+    if asked in IMAGE_EXTENSIONS and any(path.suffix != asked for path in paths):
+        ui.warn(f"Saved with the result's own extension ({paths[0].suffix}), not {asked}.")
     if ui.json_output:
         ui.data({**edit, "saved": [str(path) for path in paths]})
     else:

@@ -64,11 +64,13 @@ def edit_body(*, task: str, options: dict, upload_id: str | None, mask_upload_id
     return body
 
 
-def edit_start(*, api: Api, body: dict, idempotency_key: str) -> dict:
-    """POST the edit; the server waits up to WAIT_SECONDS for it (201 finished, 202 still running)."""
-    return api.post(
-        "/api/v1/edits", json={**body, "wait": WAIT_SECONDS}, headers={"Idempotency-Key": idempotency_key}
+def edit_start(*, api: Api, body: dict, idempotency_key: str) -> tuple[dict, bool]:
+    """POST the edit; the server waits up to WAIT_SECONDS for it. Returns (edit, created): a key seen
+    before answers 200 with the edit it made then (not charged again); a new edit 201 or 202."""
+    response = api.request(
+        "POST", "/api/v1/edits", json={**body, "wait": WAIT_SECONDS}, headers={"Idempotency-Key": idempotency_key}
     )
+    return response.json(), response.status_code != 200
 
 
 def edit_dry_run(*, api: Api, body: dict) -> dict:

@@ -22,7 +22,7 @@ class Ui:
     def __init__(self, *, json_output: bool = False, quiet: bool = False) -> None:
         self.json_output = json_output
         self.quiet = quiet
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self.out = Console(highlight=False, soft_wrap=True)
 
     @property
@@ -51,6 +51,11 @@ class Ui:
         sys.stdout.flush()
 
     def table(self, title: str | None, columns: list[str], rows: list[list]) -> None:
+        """A table on a terminal; tab-separated lines (header first) in a pipe, for cut and awk."""
+        if not self.out.is_terminal:
+            for row in [columns, *rows]:
+                self.line("\t".join("" if cell is None else str(cell).replace("\t", " ") for cell in row))
+            return
         table = Table(title=title, show_lines=False, header_style="bold")
         for column in columns:
             table.add_column(column, overflow="fold")
@@ -62,7 +67,7 @@ class Ui:
     def transfer(self, label: str, total: int):
         """A progress bar in MB; yields (advance, restart)."""
         if not self.live:
-            self.message(f"{label} ({total / 1e6:.1f} MB)")
+            self.message(f"{label} ({total / 1e6:.1f} MB)" if total else label)
             yield (lambda _n: None), (lambda: None)
             return
         with Progress(
@@ -74,7 +79,7 @@ class Ui:
             console=self.err,
             transient=True,
         ) as progress:
-            task = progress.add_task(label, total=total)
+            task = progress.add_task(label, total=total or None)
             yield (lambda n: progress.advance(task, n)), (lambda: progress.reset(task, total=total))
 
     @contextmanager
