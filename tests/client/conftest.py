@@ -39,7 +39,13 @@ class Cli:
 
     def run(self, *args: str, stdin: str = "", timeout: float = 240) -> subprocess.CompletedProcess:
         return subprocess.run(
-            self.command(*args), input=stdin, capture_output=True, text=True, env=self.env, timeout=timeout
+            self.command(*args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            cwd=self.home,  # where results go when no -o is given
         )
 
     def popen(self, *args: str) -> subprocess.Popen:
@@ -50,6 +56,7 @@ class Cli:
             stderr=subprocess.PIPE,
             text=True,
             env=self.env,
+            cwd=self.home,
         )
 
     def login(self, username: str, password: str = PASSWORD) -> None:
