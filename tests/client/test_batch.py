@@ -19,7 +19,9 @@ def _folder(tmp_path):
         name = f"p{index:02d}" + (".jpg" if index % 2 else ".png")
         photo_like(320, 240, seed=index).save(folder / name)  # each different: each its own edit
         (masks / ("sub" if index % 3 == 0 else "")).mkdir(parents=True, exist_ok=True)
-        rect_mask((320, 240), (100 + index, 80, 180, 160)).save(masks / ("sub" if index % 3 == 0 else "") / f"p{index:02d}.png")
+        rect_mask((320, 240), (100 + index, 80, 180, 160)).save(
+            masks / ("sub" if index % 3 == 0 else "") / f"p{index:02d}.png"
+        )
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG at all")
     rect_mask((320, 240), (10, 10, 50, 50)).save(masks / "broken.png")
     return photos, masks
@@ -31,7 +33,18 @@ def test_an_interrupted_batch_resumes_with_exactly_the_missing_edits(stack, cli,
     token = stack.token(username)
     photos, masks = _folder(tmp_path)
     out = tmp_path / "out"
-    args = ("batch", str(photos), "--task", "erase", "--mask", str(masks), "--out", str(out), "--recursive", "--yes")
+    args = (
+        "batch",
+        str(photos),
+        "--task",
+        "erase",
+        "--mask",
+        str(masks),
+        "--out",
+        str(out),
+        "--recursive",
+        "--yes",
+    )
 
     first = cli.popen(*args, "--jobs", "1")
     done_lines = []

@@ -23,7 +23,12 @@ MODELS = {
             "family": "stability",
             "tasks": [
                 {"task": "erase", "usd_per_image": 0.07, "available": True},
-                {"task": "replace", "usd_per_image": 0.07, "available": False, "note": "needs a generative model"},
+                {
+                    "task": "replace",
+                    "usd_per_image": 0.07,
+                    "available": False,
+                    "note": "needs a generative model",
+                },
             ],
         }
     ],
@@ -45,7 +50,11 @@ def folder(tmp_path):
     photos, masks = tmp_path / "in", tmp_path / "masks"
     (photos / "shoes").mkdir(parents=True)
     (masks / "shoes").mkdir(parents=True)
-    for path, content in [("a.jpg", b"\xff\xd8\xffA"), ("shoes/b.png", b"\x89PNG\r\n\x1a\nB"), ("c.webp", b"C")]:
+    for path, content in [
+        ("a.jpg", b"\xff\xd8\xffA"),
+        ("shoes/b.png", b"\x89PNG\r\n\x1a\nB"),
+        ("c.webp", b"C"),
+    ]:
         (photos / path).write_bytes(content)
     (photos / ".hidden.jpg").write_bytes(b"x")
     (photos / "notes.txt").write_text("not a photo")
@@ -55,7 +64,9 @@ def folder(tmp_path):
 
 
 def plan_of(photos, masks, out, **changes):
-    arguments = dict(in_dir=photos, out_dir=out, task="erase", options={}, mask=masks, mask_needed=True, recursive=True)
+    arguments = dict(
+        in_dir=photos, out_dir=out, task="erase", options={}, mask=masks, mask_needed=True, recursive=True
+    )
     return batch_plan(**{**arguments, **changes})
 
 
@@ -66,14 +77,19 @@ def test_masks_are_matched_by_stem_and_subfolders_kept(folder, tmp_path):
     assert [item.mask.name for item in plan.pending] == ["a.png", "b.png"]
     assert plan.pending[1].out_base == tmp_path / "out" / "shoes" / "b"
     assert [(photo.name, "no mask named c.png" in why) for photo, why in plan.unmatched] == [("c.webp", True)]
-    assert [item.relative.name for item in plan_of(photos, masks, tmp_path / "out", recursive=False).pending] == ["a.jpg"]
+    assert [
+        item.relative.name for item in plan_of(photos, masks, tmp_path / "out", recursive=False).pending
+    ] == ["a.jpg"]
 
 
 def test_keys_follow_content_and_parameters_not_names(folder, tmp_path):
     photos, masks = folder
     first = {item.relative.name: item.key for item in plan_of(photos, masks, tmp_path / "o").pending}
     assert first == {item.relative.name: item.key for item in plan_of(photos, masks, tmp_path / "o").pending}
-    other = {item.relative.name: item.key for item in plan_of(photos, masks, tmp_path / "o", options={"grow_mask": 5}).pending}
+    other = {
+        item.relative.name: item.key
+        for item in plan_of(photos, masks, tmp_path / "o", options={"grow_mask": 5}).pending
+    }
     assert set(other.values()).isdisjoint(first.values())
     (masks / "a.png").write_bytes(b"another mask")
     assert plan_of(photos, masks, tmp_path / "o").pending[0].key != first["a.jpg"]
@@ -112,7 +128,9 @@ def test_the_estimate_refuses_a_batch_that_does_not_fit(folder, tmp_path):
     assert fits["estimated_cost_usd"] == pytest.approx(0.14) and _refusal(fits) is None
     quota = batch_estimate(plan=plan, models=MODELS, usage=usage(edits=199), task="erase", options={})
     assert "do not fit in today's quota: 1 left" in _refusal(quota)
-    budget = batch_estimate(plan=plan, models=MODELS, usage=usage(spent=19.9), task="erase", options={"count": 2})
+    budget = batch_estimate(
+        plan=plan, models=MODELS, usage=usage(spent=19.9), task="erase", options={"count": 2}
+    )
     assert "does not fit in today's budget: $0.10 left" in _refusal(budget)
     with pytest.raises(CliError, match="not available here: needs a generative model"):
         batch_estimate(plan=plan, models=MODELS, usage=usage(), task="replace", options={})

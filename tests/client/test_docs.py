@@ -14,7 +14,9 @@ from tests.editor.photo_samples import photo_like, rect_mask
 
 def test_the_docs_tour_and_batch_run_as_written(stack, tmp_path):
     blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "docs" / "cli.md").read_text(), re.S)
-    assert any("imageedit batch" in block for block in blocks) and any("pip install ./client" in b for b in blocks)
+    assert any("imageedit batch" in block for block in blocks) and any(
+        "pip install ./client" in b for b in blocks
+    )
     work = tmp_path / "work"
     (work / "photos" / "shoes").mkdir(parents=True)
     (work / "masks" / "shoes").mkdir(parents=True)
@@ -27,8 +29,8 @@ def test_the_docs_tour_and_batch_run_as_written(stack, tmp_path):
     target = tmp_path / "installed"
     # pip as the docs run it, into a folder of its own, offline: requests and rich come from this venv.
     preamble = (
-        f'pip() {{ shift; "{sys.executable}" -m pip install --quiet --no-deps --no-build-isolation --no-index '
-        f'--target "{target}" "$@"; }}\n'
+        f'pip() {{ shift; "{sys.executable}" -m pip install --quiet --no-deps --no-build-isolation '
+        f'--no-index --target "{target}" "$@"; }}\n'
         f'export PATH="{target}/bin:$PATH" PYTHONPATH="{target}"\n'
     )
     script = "set -euo pipefail\n" + preamble + "\n".join(blocks)
@@ -41,7 +43,7 @@ def test_the_docs_tour_and_batch_run_as_written(stack, tmp_path):
         "IMAGEEDIT_TOKEN_STORE": "file",
     }
     done = subprocess.run(
-        ["bash", "-c", script], cwd=work, env=environment, capture_output=True, text=True, timeout=300
+        ["/bin/bash", "-c", script], cwd=work, env=environment, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert (target / "bin" / "imageedit").is_file()  # the console script pip made

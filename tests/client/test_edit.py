@@ -25,7 +25,17 @@ def test_a_24_megapixel_jpeg_is_edited_and_downloaded_at_full_size(stack, cli, s
     photo, mask = tmp_path / "big.jpg", tmp_path / "mask.png"
     photo.write_bytes(encoded(photo_like(6000, 4000), "jpeg", quality=90))
     rect_mask((6000, 4000), (2900, 1900, 3100, 2100)).save(mask)
-    done = cli.run("edit", str(photo), "--task", "erase", "--mask", str(mask), "-o", str(tmp_path / "result.png"), "--json")
+    done = cli.run(
+        "edit",
+        str(photo),
+        "--task",
+        "erase",
+        "--mask",
+        str(mask),
+        "-o",
+        str(tmp_path / "result.png"),
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     edit = json.loads(done.stdout)
     assert edit["status"] == "SUCCEEDED" and edit["input_width"] == 6000
@@ -55,7 +65,9 @@ def test_a_dry_run_prints_the_cost_and_creates_nothing(stack, cli, signed_in, tm
     (tmp_path / "photos").mkdir()
     photo = tmp_path / "photos" / "photo.png"
     photo_like(640, 480).save(photo)
-    done = cli.run("edit", str(photo), "--task", "outpaint", "--left", "128", "--count", "2", "--dry-run", "--json")
+    done = cli.run(
+        "edit", str(photo), "--task", "outpaint", "--left", "128", "--count", "2", "--dry-run", "--json"
+    )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["dry_run"] is True and answer["work_size"] == {"width": 768, "height": 480}

@@ -78,7 +78,9 @@ def test_logout_revokes_and_forgets(stack, cli):
     assert done.returncode == 0, done.stderr
     assert stack.base not in json.loads(store.read_text())
     # Revoked on the server: the refresh token no longer gives tokens.
-    refreshed = requests.post(f"{stack.base}/api/v1/auth/refresh", json={"refresh_token": refresh_token}, timeout=30)
+    refreshed = requests.post(
+        f"{stack.base}/api/v1/auth/refresh", json={"refresh_token": refresh_token}, timeout=30
+    )
     assert refreshed.status_code in (400, 401), refreshed.text
     who = cli.run("whoami")
     assert who.returncode == 3 and "imageedit login" in who.stderr
@@ -102,12 +104,18 @@ def test_two_step_sign_in_asks_for_the_authenticator_code(stack, cli):
     setup = requests.post(f"{stack.base}/api/v1/auth/mfa/setup", headers=bearer, timeout=30)
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
-    enabled = requests.post(f"{stack.base}/api/v1/auth/mfa", json={"code": totp_now(secret)}, headers=bearer, timeout=30)
+    enabled = requests.post(
+        f"{stack.base}/api/v1/auth/mfa", json={"code": totp_now(secret)}, headers=bearer, timeout=30
+    )
     assert enabled.status_code == 200, enabled.text
     _challenge_route_open(stack)
 
-    wrong = cli.run("login", "--username", username, "--password-stdin", "--code", "000000", stdin=PASSWORD + "\n")
+    wrong = cli.run(
+        "login", "--username", username, "--password-stdin", "--code", "000000", stdin=PASSWORD + "\n"
+    )
     assert wrong.returncode in (3, 4) and "error:" in wrong.stderr
-    done = cli.run("login", "--username", username, "--password-stdin", "--code", totp_now(secret), stdin=PASSWORD + "\n")
+    done = cli.run(
+        "login", "--username", username, "--password-stdin", "--code", totp_now(secret), stdin=PASSWORD + "\n"
+    )
     assert done.returncode == 0, done.stderr
     assert cli.run("whoami").returncode == 0

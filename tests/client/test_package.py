@@ -14,13 +14,29 @@ import tomllib
 from tests.client.conftest import CLIENT_SOURCE
 from tests.devstack.running import ROOT
 
-COMMANDS = ["login", "logout", "whoami", "edit", "batch", "history", "show", "versions", "download", "delete", "models", "usage"]
+COMMANDS = [
+    "login",
+    "logout",
+    "whoami",
+    "edit",
+    "batch",
+    "history",
+    "show",
+    "versions",
+    "download",
+    "delete",
+    "models",
+    "usage",
+]
 SERVER_PACKAGES = ("django", "rest_framework", "boto3", "botocore", "pynamodb", "PIL", "zappa", "jose")
 
 
 def test_its_declared_dependencies_are_only_what_a_terminal_client_needs():
     project = tomllib.loads((ROOT / "client" / "pyproject.toml").read_text())["project"]
-    names = {dependency.split(">")[0].split("=")[0].split("[")[0].strip().lower() for dependency in project["dependencies"]}
+    names = {
+        dependency.split(">")[0].split("=")[0].split("[")[0].strip().lower()
+        for dependency in project["dependencies"]
+    }
     assert names == {"requests", "rich"}
     assert project["scripts"] == {"imageedit": "imageedit_client.cli:main"}
     assert project["requires-python"] == ">=3.10"
@@ -45,7 +61,11 @@ sys.argv = ["imageedit", "--help"]
 main()
 """
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env={"PYTHONPATH": str(CLIENT_SOURCE), "PATH": "/usr/bin"}, timeout=60
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(CLIENT_SOURCE), "PATH": "/usr/bin"},
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "exit status:" in done.stdout and "examples:" in done.stdout
@@ -55,7 +75,10 @@ def test_every_command_has_help_with_examples():
     for command in COMMANDS:
         done = subprocess.run(
             [sys.executable, "-m", "imageedit_client", command, "--help"],
-            capture_output=True, text=True, env={"PYTHONPATH": str(CLIENT_SOURCE), "PATH": "/usr/bin"}, timeout=60,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(CLIENT_SOURCE), "PATH": "/usr/bin"},
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         assert f"imageedit {command}" in done.stdout.split("examples:")[1], command
@@ -74,7 +97,11 @@ class _Throttling(http.server.BaseHTTPRequestHandler):
             body, status, headers = {"edits": 0, "limits": {}}, 200, {}
         data = json.dumps(body).encode()
         self.send_response(status)
-        for name, value in {**headers, "Content-Type": "application/json", "Content-Length": str(len(data))}.items():
+        for name, value in {
+            **headers,
+            "Content-Type": "application/json",
+            "Content-Length": str(len(data)),
+        }.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
@@ -107,13 +134,17 @@ def test_a_throttled_request_waits_as_retry_after_says_then_goes_on(tmp_path):
 def test_a_quota_refusal_is_not_retried_and_exits_5(tmp_path):
     sys.path.insert(0, str(CLIENT_SOURCE))
     import requests
-
     from imageedit_client.api import error_from_response
 
     response = requests.Response()
     response.status_code = 429
     response._content = json.dumps(
-        {"error": {"code": "daily_quota_exceeded", "message": "Today's 200 edits are used; the quota resets at 00:00 UTC."}}
+        {
+            "error": {
+                "code": "daily_quota_exceeded",
+                "message": "Today's 200 edits are used; the quota resets at 00:00 UTC.",
+            }
+        }
     ).encode()
     response.headers["Retry-After"] = "3600"
     error = error_from_response(response)

@@ -77,13 +77,15 @@ def batch_estimate(*, plan: BatchPlan, models: dict, usage: dict, task: str, opt
 def _refusal(estimate: dict) -> str | None:
     edits, cost = estimate["edits"], estimate["estimated_cost_usd"]
     if estimate["edits_left_today"] is not None and edits > estimate["edits_left_today"]:
-        return f"{edits} edits do not fit in today's quota: {max(0, estimate['edits_left_today'])} left until {estimate['resets_at']}."
+        left = max(0, estimate["edits_left_today"])
+        return f"{edits} edits do not fit in today's quota: {left} left until {estimate['resets_at']}."
     for name, label in (
         ("budget_left_today_usd", "today's budget"),
         ("budget_left_month_usd", "this month's budget"),
     ):
         if estimate[name] is not None and cost > estimate[name] + 1e-9:
-            return f"The batch's estimated ${cost:.2f} does not fit in {label}: ${max(0.0, estimate[name]):.2f} left."
+            left = max(0.0, estimate[name])
+            return f"The batch's estimated ${cost:.2f} does not fit in {label}: ${left:.2f} left."
     return None
 
 
@@ -94,8 +96,8 @@ def _describe(plan: BatchPlan, estimate: dict, task: str) -> str:
     if plan.unmatched:
         parts.append(f"{len(plan.unmatched)} cannot be sent")
     text = (
-        ", ".join(parts)
-        + f".\nEstimated cost: at most ${estimate['estimated_cost_usd']:.2f} ({estimate['edits']} x ${estimate['price_per_image_usd']:.2f} per image)."
+        ", ".join(parts) + f".\nEstimated cost: at most ${estimate['estimated_cost_usd']:.2f} "
+        f"({estimate['edits']} x ${estimate['price_per_image_usd']:.2f} per image)."
     )
     left = []
     if estimate["edits_left_today"] is not None:
@@ -109,8 +111,8 @@ def _describe(plan: BatchPlan, estimate: dict, task: str) -> str:
 
 def _resume_hint() -> str:
     return (
-        "Run the same command again to resume: finished files are skipped and edits already made are picked up by their keys, not charged twice:\n  "
-        + shlex.join(["imageedit", *sys.argv[1:]])
+        "Run the same command again to resume: finished files are skipped and edits already made are "
+        "picked up by their keys, not charged twice:\n  " + shlex.join(["imageedit", *sys.argv[1:]])
     )
 
 

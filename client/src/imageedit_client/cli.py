@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "login",
         "Sign in (answers a new-password or authenticator-code challenge).",
-        "  imageedit login --username alice\n  printf '%s\\n' \"$PASSWORD\" | imageedit login --username alice --password-stdin\n"
+        "  imageedit login --username alice\n"
+        "  printf '%s\\n' \"$PASSWORD\" | imageedit login --username alice --password-stdin\n"
         "  imageedit login --username alice --code 123456   # two-step sign-in",
     )
     _common(login)

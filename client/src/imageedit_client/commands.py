@@ -81,9 +81,10 @@ def command_edit(args, ui: Ui) -> int:
         else:
             size = answer.get("work_size") or {}
             at = f" at {size['width']}x{size['height']}" if size else ""
+            price, cost = answer.get("price_per_image_usd") or 0, answer.get("estimated_cost_usd") or 0
             ui.line(
-                f"{answer.get('task')} would run {answer.get('model_id')}{at}: {answer.get('images')} image(s) "
-                f"x ${answer.get('price_per_image_usd') or 0:.2f} = ${answer.get('estimated_cost_usd') or 0:.2f}"
+                f"{answer.get('task')} would run {answer.get('model_id')}{at}: "
+                f"{answer.get('images')} image(s) x ${price:.2f} = ${cost:.2f}"
             )
             ui.message("Dry run: nothing was recorded or counted.")
         return exits.OK
@@ -265,7 +266,8 @@ def command_usage(args, ui: Ui) -> int:
     limits = usage.get("limits", {})
     budget = limits.get("daily_budget_usd")
     ui.line(
-        f"today ({usage.get('date')}): {usage.get('edits')} of {limits.get('daily_edits')} edits, {usage.get('images')} images"
+        f"today ({usage.get('date')}): {usage.get('edits')} of {limits.get('daily_edits')} edits, "
+        f"{usage.get('images')} images"
     )
     ui.line(
         f"spent today: ${usage.get('estimated_spend_usd', 0):.2f}"

@@ -68,7 +68,10 @@ def edit_start(*, api: Api, body: dict, idempotency_key: str) -> tuple[dict, boo
     """POST the edit; the server waits up to WAIT_SECONDS for it. Returns (edit, created): a key seen
     before answers 200 with the edit it made then (not charged again); a new edit 201 or 202."""
     response = api.request(
-        "POST", "/api/v1/edits", json={**body, "wait": WAIT_SECONDS}, headers={"Idempotency-Key": idempotency_key}
+        "POST",
+        "/api/v1/edits",
+        json={**body, "wait": WAIT_SECONDS},
+        headers={"Idempotency-Key": idempotency_key},
     )
     return response.json(), response.status_code != 200
 

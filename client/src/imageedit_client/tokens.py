@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -68,10 +69,8 @@ class KeyringStore:
         self.keyring.set_password(SERVICE, endpoint, json.dumps(record))
 
     def delete(self, endpoint: str) -> None:
-        try:
+        with contextlib.suppress(self.keyring.errors.PasswordDeleteError):  # nothing stored: signed out
             self.keyring.delete_password(SERVICE, endpoint)
-        except self.keyring.errors.PasswordDeleteError:
-            pass  # nothing stored: already signed out
 
 
 def _usable_keyring():
