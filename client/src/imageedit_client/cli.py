@@ -58,7 +58,9 @@ def _edit_options(parser) -> None:
         parser.add_argument(
             f"--{side}",
             type=int,
-            help=f"outpaint: pixels to add {side}" if side in ("left", "right") else argparse.SUPPRESS,
+            help=f"outpaint: pixels to add on the {side}"
+            if side in ("left", "right")
+            else f"outpaint: pixels to add {side}",
         )
     parser.add_argument("--search-prompt", dest="search_prompt", help="replace: what to find")
     parser.add_argument("--grow-mask", dest="grow_mask", type=int)
@@ -66,6 +68,14 @@ def _edit_options(parser) -> None:
     parser.add_argument(
         "--param", action="append", metavar="NAME=VALUE", help="any other edit field (repeatable)"
     )
+
+
+def _jobs(value: str) -> int:
+    # Bounded: the server's throttling and the model's quota, not this machine, set the useful limit.
+    number = int(value) if value.isdigit() else 0
+    if not 1 <= number <= 16:
+        raise argparse.ArgumentTypeError("give a number from 1 to 16")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, metavar="OUT_DIR", help="results go here, in the same subfolders"
     )
     batch.add_argument("--recursive", action="store_true", help="also the photos in subfolders")
-    batch.add_argument("--jobs", type=int, default=2, help="edits at once (default 2)")
+    batch.add_argument("--jobs", type=_jobs, default=2, help="edits at once, 1-16 (default 2)")
     batch.add_argument(
         "--yes", action="store_true", help="start without asking (the estimate is still shown)"
     )
