@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 
+import pytest
 from PIL import Image
 
 from tests.editor.photo_samples import photo_like, rect_mask
@@ -27,7 +28,8 @@ def _folder(tmp_path):
     return photos, masks
 
 
-def test_an_interrupted_batch_resumes_with_exactly_the_missing_edits(stack, cli, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+def test_an_interrupted_batch_resumes_with_exactly_the_missing_edits(stack, cli, tmp_path, stop):
     username = stack.user("batch")
     cli.login(username)
     token = stack.token(username)
@@ -52,12 +54,15 @@ def test_an_interrupted_batch_resumes_with_exactly_the_missing_edits(stack, cli,
         if "] done " in line:
             done_lines.append(line)
         if len(done_lines) == 4:
-            first.send_signal(signal.SIGINT)
+            first.send_signal(stop)
             break
     rest = first.stderr.read()
-    assert first.wait(timeout=60) == 130
-    assert "Interrupted:" in rest and "Run the same command again to resume" in rest
-    assert "imageedit batch" in rest
+    if stop == signal.SIGINT:
+        assert first.wait(timeout=60) == 130
+        assert "Interrupted: 4 of 12 done." in rest and "Run the same command again to resume" in rest
+        assert "imageedit batch" in rest
+    else:
+        assert first.wait(timeout=60) == -signal.SIGKILL  # a crash: nothing said, nothing tidied
     made_before = {edit["id"] for edit in stack.edits(token)}
     assert 4 <= len(made_before) <= 5  # the four finished, and perhaps the one in flight
 

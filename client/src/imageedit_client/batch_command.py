@@ -165,7 +165,7 @@ def command_batch(args, ui: Ui) -> int:
     results += [_unmatched(photo, why, in_dir) for photo, why in plan.unmatched]
     runner = LocalRunner(api=api, task=args.task, options=options, out_dir=out_dir, jobs=args.jobs)
     try:
-        results += _run(ui, runner, plan)
+        _run(ui, runner, plan, results)
     except KeyboardInterrupt:
         runner.stop.set()
         done = sum(1 for result in results if result.status in ("SUCCEEDED", "SKIPPED"))
@@ -190,13 +190,13 @@ def _line(result: ItemResult, done: int, total: int, cost: float) -> str:
     return f"[{done}/{total}] {result.status.lower()} {name}: {result.message}"
 
 
-def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan) -> list[ItemResult]:
-    """Start the workers and follow them; Ctrl-C (and SIGTERM) raise KeyboardInterrupt here."""
+def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan, results: list[ItemResult]) -> None:
+    """Start the workers and follow them, adding each result to `results` as it comes (so that an
+    interruption still knows what was done); Ctrl-C (and SIGTERM) raise KeyboardInterrupt here."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    results: list[ItemResult] = []
-    total, cost, seen = len(plan.pending), 0.0, {None}
+    total, finished, cost, seen = len(plan.pending), 0, 0.0, {None}
     if not total:
-        return results
+        return
     runner.start(plan.pending)
     progress = None
     if ui.live:
@@ -215,7 +215,7 @@ def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan) -> list[ItemResult]:
         progress.start()
         bar = progress.add_task("batch", total=total, cost=0.0, current="")
     try:
-        while len(results) < total:
+        while finished < total:
             try:
                 result = runner.results.get(timeout=0.2)
             except queue.Empty:
@@ -223,6 +223,7 @@ def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan) -> list[ItemResult]:
                     progress.update(bar, current=", ".join(sorted(runner.current.values()))[:60])
                 continue
             results.append(result)
+            finished += 1
             if result.edit_id not in seen:  # identical photos share one edit, charged once
                 seen.add(result.edit_id)
                 cost += result.cost
@@ -230,14 +231,13 @@ def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan) -> list[ItemResult]:
                 progress.update(bar, advance=1, cost=cost)
                 if result.status != "SUCCEEDED":
                     progress.console.print(
-                        _line(result, len(results), total, cost), markup=False, highlight=False
+                        _line(result, finished, total, cost), markup=False, highlight=False
                     )
             else:
-                ui.message(_line(result, len(results), total, cost))
+                ui.message(_line(result, finished, total, cost))
     finally:
         if progress:
             progress.stop()
-    return results
 
 
 def _summary(ui: Ui, results: list[ItemResult], out_dir: Path) -> None:
