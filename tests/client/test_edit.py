@@ -84,3 +84,17 @@ def test_a_file_that_is_not_an_image_gets_the_servers_message(stack, cli, signed
     assert "error:" in done.stderr and "JPEG, PNG, WebP or HEIC" in done.stderr
     assert done.stdout == ""
     assert stack.edits(signed_in) == []
+
+
+def test_several_candidates_are_saved_side_by_side(stack, cli, signed_in, tmp_path):
+    photo = tmp_path / "room.png"
+    photo_like(320, 240).save(photo)
+    done = cli.run(
+        "edit", str(photo), "--task", "outpaint", "--left", "64", "--count", "2", "-o", str(tmp_path / "wide")
+    )
+    assert done.returncode == 0, done.stderr
+    saved = [tmp_path / "wide-1.png", tmp_path / "wide-2.png"]
+    assert done.stdout.split() == [str(path) for path in saved]
+    for path in saved:
+        with Image.open(path) as result:
+            assert result.size == (384, 240)

@@ -62,6 +62,25 @@ def test_an_expired_access_token_refreshes_itself(stack, cli):
     assert json.loads(store.read_text())[stack.base]["access_token"] != old
 
 
+def test_a_revoked_sign_in_says_to_log_in_again(stack, cli):
+    username = stack.user()
+    cli.login(username)
+    store = cli.home / "config" / "imageedit" / "credentials.json"
+    entries = json.loads(store.read_text())
+    revoked = requests.post(
+        f"{stack.base}/api/v1/auth/signout",
+        json={"refresh_token": entries[stack.base]["refresh_token"]},
+        headers={"Authorization": f"Bearer {entries[stack.base]['access_token']}"},
+        timeout=30,
+    )
+    assert revoked.status_code == 200, revoked.text
+    entries[stack.base]["expires_at"] = time.time() - 5  # so the client must refresh first
+    store.write_text(json.dumps(entries))
+    who = cli.run("whoami")
+    assert who.returncode == 3
+    assert "The sign-in has ended" in who.stderr and "imageedit login" in who.stderr
+
+
 def test_wrong_password_is_exit_3_with_the_servers_message(stack, cli):
     username = stack.user()
     done = cli.run("login", "--username", username, "--password-stdin", stdin="Not-the-password-9\n")

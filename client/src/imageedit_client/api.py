@@ -125,10 +125,15 @@ class Api:
         refresh_token = (self._record or {}).get("refresh_token")
         if not refresh_token:
             raise CliError("The sign-in has expired: run `imageedit login` again.", exit_code=exits.AUTH)
-        response = self.request(
-            "POST", "/api/v1/auth/refresh", auth=False, json={"refresh_token": refresh_token}
-        )
-        tokens = response.json()
+        try:
+            tokens = self.post("/api/v1/auth/refresh", auth=False, json={"refresh_token": refresh_token})
+        except ApiError as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise
+            # Revoked (signed out elsewhere), expired after 30 days, or the account was disabled.
+            raise CliError(
+                f"The sign-in has ended ({exc.message}): run `imageedit login` again.", exit_code=exits.AUTH
+            ) from exc
         record = {
             **self._record,
             "access_token": tokens["access_token"],
