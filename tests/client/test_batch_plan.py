@@ -134,3 +134,19 @@ def test_the_estimate_refuses_a_batch_that_does_not_fit(folder, tmp_path):
     assert "does not fit in today's budget: $0.10 left" in _refusal(budget)
     with pytest.raises(CliError, match="not available here: needs a generative model"):
         batch_estimate(plan=plan, models=MODELS, usage=usage(), task="replace", options={})
+
+
+def test_photos_of_one_stem_get_results_of_their_own_and_the_mask_folder_is_not_a_photo(tmp_path):
+    photos = tmp_path / "in"
+    (photos / "masks").mkdir(parents=True)
+    (photos / "a.jpg").write_bytes(b"\xff\xd8\xffA")
+    (photos / "a.png").write_bytes(b"\x89PNG\r\n\x1a\nA")
+    (photos / "b.png").write_bytes(b"\x89PNG\r\n\x1a\nB")
+    for name in ("a.png", "b.png"):
+        (photos / "masks" / name).write_bytes(b"mask")
+    plan = plan_of(photos, photos / "masks", photos / "out")
+    assert [(item.relative.as_posix(), item.out_base.name) for item in plan.pending] == [
+        ("a.jpg", "a-jpg"),
+        ("a.png", "a-png"),
+        ("b.png", "b"),
+    ]

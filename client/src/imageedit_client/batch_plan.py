@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,15 +38,14 @@ class BatchPlan:
         return len(self.pending) + len(self.finished) + len(self.unmatched)
 
 
-def photos_find(in_dir: Path, *, recursive: bool, skip: Path | None) -> list[Path]:
-    """The folder's images by name (hidden files and the output folder left out), in a stable order."""
+def photos_find(in_dir: Path, *, recursive: bool, skip: frozenset[Path] = frozenset()) -> list[Path]:
+    """The folder's images by name (hidden files, and the output and mask folders, left out), in a
+    stable order."""
     found = []
     walker = os.walk(in_dir) if recursive else [(str(in_dir), [], os.listdir(in_dir))]
     for folder, folders, names in walker:
         folders[:] = sorted(
-            name
-            for name in folders
-            if not name.startswith(".") and (skip is None or Path(folder, name).resolve() != skip)
+            name for name in folders if not name.startswith(".") and Path(folder, name).resolve() not in skip
         )
         for name in sorted(names):
             path = Path(folder, name)
@@ -103,6 +103,10 @@ def leftovers_remove(out_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+def _result_stem(relative: Path, same_stem: int) -> str:
+    return relative.stem if same_stem == 1 else f"{relative.stem}-{relative.suffix.lstrip('.').lower()}"
+
+
 def batch_plan(
     *,
     in_dir: Path,
@@ -123,7 +127,11 @@ def batch_plan(
     state = state_read(out_dir)
     plan = BatchPlan()
     mask_digests: dict[Path, str] = {}
-    for photo in photos_find(in_dir, recursive=recursive, skip=out_dir.resolve()):
+    skip = frozenset(path.resolve() for path in (out_dir, mask) if path is not None)
+    photos = photos_find(in_dir, recursive=recursive, skip=skip)
+    # Two photos of one stem in one folder (a.jpg, a.png) would write the same result: name them apart.
+    stems = Counter((photo.parent, photo.stem.lower()) for photo in photos)
+    for photo in photos:
         relative = photo.relative_to(in_dir)
         photo_mask = mask_find(mask, relative)
         if mask is not None and photo_mask is None:
@@ -145,12 +153,13 @@ def batch_plan(
             attempt += 1
             key = idempotency_key_for(**digests, task=task, options=options, attempt=attempt)
             record = None
+        same_stem = stems[(photo.parent, photo.stem.lower())]
         item = BatchItem(
             photo=photo,
             relative=relative,
             mask=photo_mask,
             key=key,
-            out_base=out_dir / relative.parent / relative.stem,
+            out_base=out_dir / relative.parent / _result_stem(relative, same_stem),
             attempt=attempt,
         )
         outputs = [out_dir / name for name in (record or {}).get("outputs", [])]
