@@ -122,6 +122,8 @@ def command_batch(args, ui: Ui) -> int:
     api = api_for(args, ui)
     models = api.get("/api/v1/models")
     rule = _task_rule(models, args.task)
+    if not rule.get("image", True):
+        raise CliError(f"The '{args.task}' task makes a picture from a prompt alone: a batch edits photos.")
     plan = batch_plan(
         in_dir=in_dir,
         out_dir=out_dir,
@@ -163,6 +165,8 @@ def command_batch(args, ui: Ui) -> int:
         for item, record in plan.finished
     ]
     results += [_unmatched(photo, why, in_dir) for photo, why in plan.unmatched]
+    # Room for `--server`: a runner that hands the plan to POST /api/v1/batches and reports the same
+    # ItemResults on the same queue would replace this one; the plan, estimate and summary stay.
     runner = LocalRunner(api=api, task=args.task, options=options, out_dir=out_dir, jobs=args.jobs)
     try:
         _run(ui, runner, plan, results)
