@@ -24,6 +24,7 @@ NOTICES = {
     "everywhere": "You are signed out on every device.",
     "confirmed": "Your account is confirmed. Sign in with your password.",
     "reset": "Your password is set. Sign in with it.",
+    "changed": "Your password is changed and every sign-in has ended. Sign in with the new password.",
 }
 
 
@@ -305,6 +306,9 @@ def account(request, user):
                 error = exc
             else:
                 # Every sign-in ended, this one too; it goes on with the new sign-in's tokens.
+                if not result:  # changed, but the new sign-in could not be made: sign in with it
+                    request.session.flush()
+                    return _to_signin("changed", user.username)
                 if "challenge" in result:
                     request.session.flush()
                     request.session[CHALLENGE_KEY] = {**result, "next": reverse("pages:account")}

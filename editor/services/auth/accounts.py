@@ -299,7 +299,8 @@ def account_password_change(
 ) -> dict:
     """Change the signed-in person's password and end every sign-in; this one continues with new tokens.
 
-    Returns tokens, or the challenge (say SOFTWARE_TOKEN_MFA) a new sign-in asks for first.
+    Returns tokens, the challenge (say SOFTWARE_TOKEN_MFA) a new sign-in asks for first, or {} when that
+    sign-in could not be made (the password is changed all the same: the person signs in with it).
     """
     password_check(new_password)
     with failures_limited(username=username, address=address):
@@ -311,8 +312,21 @@ def account_password_change(
             ProposedPassword=new_password,
         )
     # GlobalSignOut ends every refresh token, this one's too; so sign in again after it, not before.
-    account_sign_out_everywhere(access_token=access_token)
-    return account_sign_in(username=username, password=new_password, address=address)
+    try:
+        account_sign_out_everywhere(access_token=access_token)
+    except ServiceError as exc:
+        if exc.code != "signed_out":
+            raise ServiceError(
+                "sessions_not_ended",
+                "Your new password is set, but other sign-ins could not be ended: choose 'Sign out "
+                "everywhere' in a minute.",
+                status=503,
+            ) from exc
+    try:
+        return account_sign_in(username=username, password=new_password, address=address)
+    except ServiceError:
+        logger.warning("sign-in after a password change failed", exc_info=True)
+        return {}
 
 
 def account_sign_out(*, refresh_token: str) -> None:
