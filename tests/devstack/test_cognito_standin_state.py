@@ -41,9 +41,12 @@ def test_unknown_usernames_cost_the_same_work_as_known_ones(local_stack, make_us
         )
         return time.perf_counter() - start
 
-    known = statistics.median(seconds(username) for _ in range(7))
-    unknown = statistics.median(seconds(f"nobody-{uuid.uuid4().hex[:8]}") for _ in range(7))
-    # Without the dummy hash an unknown name answered in about a third of the time.
+    known_times, unknown_times = [], []
+    for _ in range(9):  # interleaved: this machine's speed drifts between runs of a few seconds
+        known_times.append(seconds(username))
+        unknown_times.append(seconds(f"nobody-{uuid.uuid4().hex[:8]}"))
+    known, unknown = statistics.median(known_times), statistics.median(unknown_times)
+    # Without the dummy hash an unknown name answered in a tenth of the time (4 ms against 52 ms).
     assert unknown >= 0.7 * known, (unknown, known)
 
 
