@@ -185,3 +185,19 @@ class TestMfaOn:
             done = page.post("/signin/mfa-setup", {"code": totp_now(secret)})
             assert done.status_code == 302 and done["Location"] == "/"
             assert page.get("/account").status_code == 200
+
+
+def test_an_invited_person_sets_up_the_factor_after_choosing_a_password_on_the_pages():
+    from editor.services.auth.accounts import account_invite
+
+    username = unique("invitedpage")
+    _, temporary = account_invite(username=username, email=f"{username}@example.com")
+    page = Client(REMOTE_ADDR="10.78.0.3")
+    with pool_mfa_on():
+        assert page.post("/signin", {"username": username, "password": temporary})["Location"] == (
+            "/signin/new-password"
+        )
+        chosen = page.post("/signin/new-password", {"new_password": "Chosen-password-3"})
+        assert chosen.status_code == 302 and chosen["Location"] == "/signin/mfa-setup"
+        shown = page.get("/signin/mfa-setup")
+        assert shown.status_code == 200 and b'id="mfa-secret"' in shown.content

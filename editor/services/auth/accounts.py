@@ -1,8 +1,8 @@
 """The account life cycle with Cognito: sign in and its challenges, sign up, codes, passwords, sign out.
 
 Every answer that could tell whether an account exists (forgot, resend, sign-up, wrong codes) is the same
-for existing and missing users. Failures count against the username and the client address
-(services/attempts.py).
+for existing and missing users. Failures count against the client address and the (username, address)
+pair (services/auth/attempts.py). A password change or reset ends every session of the account.
 """
 
 from __future__ import annotations
