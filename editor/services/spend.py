@@ -161,18 +161,28 @@ def _counter_read(key: str) -> dict:
     }
 
 
-def _month_of_days_read(user: CognitoUser, now: dt.datetime) -> int:
-    """The person's estimated spend this month: their day counters, read in one BatchGetItem."""
+def _days_read(user: CognitoUser, now: dt.datetime) -> dict[str, dict]:
+    """The person's day counters of this month so far, by date, in one BatchGetItem."""
     first = now.date().replace(day=1)
-    keys = [f"quota#{user.sub}#{(first + dt.timedelta(days=n)).isoformat()}" for n in range(now.day)]
-    return sum(int(item.spent_micro_usd or 0) for item in QuotaCounter.batch_get(keys, consistent_read=True))
+    keys = [
+        _day_key(user, dt.datetime.combine(first + dt.timedelta(days=n), dt.time())) for n in range(now.day)
+    ]
+    return {
+        item.id.rpartition("#")[2]: {
+            "used": int(item.used or 0),
+            "images": int(item.images or 0),
+            "spent": int(item.spent_micro_usd or 0),
+        }
+        for item in QuotaCounter.batch_get(keys, consistent_read=True)
+    }
 
 
 def usage_read(user: CognitoUser) -> dict:
     """Today's edits, images and estimated spend for the person, and their month; the limits, and when
     they reset. The deployment's month is shown only to members of the administrators group."""
     now = _now()
-    day = _day_read(user, now)
+    days = _days_read(user, now)  # today's counter and the month's, in one call
+    day = days.get(now.date().isoformat(), {})
 
     def usd(value: float) -> float | None:
         return None if math.isinf(value) else value
@@ -195,7 +205,7 @@ def usage_read(user: CognitoUser) -> dict:
             "monthly_budget_usd": usd(settings.MONTHLY_BUDGET_USD),
         },
         "resets_at": day_resets_at(now).isoformat(),
-        "month": month_of(_month_of_days_read(user, now)),
+        "month": month_of(sum(counter["spent"] for counter in days.values())),
     }
     # The group comes from the verified access token's cognito:groups claim, never from the request.
     if settings.ADMINISTRATORS_GROUP in user.groups:
