@@ -236,6 +236,9 @@ class UploadOutput(serializers.Serializer):
     fields = serializers.DictField(child=serializers.CharField())
     expires_in = serializers.IntegerField(help_text="Seconds the POST may start within.")
     max_bytes = serializers.IntegerField()
+    size = serializers.IntegerField(
+        help_text="The declared size: S3 takes a file of exactly this many bytes."
+    )
 
 
 class UploadPreviewOutput(serializers.Serializer):
