@@ -39,8 +39,12 @@ def query_flag_read(*, query, name: str, default: bool = False) -> bool:
     return flag_parse(name=name, value=values[0])
 
 
-class StrictBooleanField(serializers.Field):
-    """A body flag: JSON true/false, or one of the query spellings (form fields are strings)."""
+class StrictBooleanField(serializers.BooleanField):
+    """A body flag: JSON true/false, or one of the query spellings (form fields are strings). A
+    BooleanField for the schema, without its lenient spellings."""
+
+    # BooleanField reads a form without the field as false (an unticked checkbox): absent is absent here.
+    default_empty_html = serializers.empty
 
     default_error_messages = {"invalid": f"Must be {SPELLINGS}."}
 
