@@ -215,6 +215,13 @@ if C2PA_ON_SIGNING_FAILURE not in ("fail", "unsigned"):
 C2PA_INCLUDE_PROMPT = env.bool("C2PA_INCLUDE_PROMPT", default=False)
 # Set by the local stack: its certificate is a development one, and results say so.
 C2PA_DEVELOPMENT = env.bool("C2PA_DEVELOPMENT", default=False)
+# Whom the Content Credentials panel trusts. This deployment's own root (PEM); empty: the self-signed
+# certificates of C2PA_CERT_CHAIN. And the C2PA trust list (a PEM bundle of its anchors, e.g. the C2PA
+# conformance program's C2PA-TRUST-LIST.pem): signers under it are "C2PA-trusted"; others "unknown".
+C2PA_DEPLOYMENT_ROOT_CERT = env.str("C2PA_DEPLOYMENT_ROOT_CERT", default="")
+C2PA_TRUST_LIST_PATH = env.str("C2PA_TRUST_LIST_PATH", default="")
+if C2PA_TRUST_LIST_PATH and not Path(C2PA_TRUST_LIST_PATH).is_file():
+    raise ImproperlyConfigured(f"C2PA_TRUST_LIST_PATH: no file at {C2PA_TRUST_LIST_PATH}.")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # --- API -------------------------------------------------------------------------------------------
