@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "editor.middleware.ContentSecurityPolicyMiddleware",
-    "editor.cache_control.NoStoreApiMiddleware",
+    "editor.middleware.NoStoreApiMiddleware",
 ]
 
 ROOT_URLCONF = "imageedit.urls"
@@ -184,7 +184,7 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=4 * 1024 * 1024)
 # Image and mask together: 4.4 MB grows to ~5.9 MB in base64, just inside Lambda's 6 MB.
 MAX_REQUEST_UPLOAD_BYTES = env.int("MAX_REQUEST_UPLOAD_BYTES", default=4_400_000)
 # Photos (sent in the request up to MAX_UPLOAD_BYTES, or straight to S3 with a presigned POST) are
-# edited at full resolution up to these; the models see what fits them (editor/services/regions.py).
+# edited at full resolution up to these; the models see what fits them (editor/services/imaging/regions.py).
 # Pillow's own decompression-bomb check is a backstop at twice MAX_PHOTO_PIXELS.
 MAX_PHOTO_BYTES = env.int("MAX_PHOTO_BYTES", default=50 * 1000 * 1000)
 MAX_PHOTO_PIXELS = env.int("MAX_PHOTO_PIXELS", default=100_000_000)
@@ -244,7 +244,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
-    "PREPROCESSING_HOOKS": ["editor.openapi.schema_hints_apply", "editor.web_urls.schema_without_web"],
+    "PREPROCESSING_HOOKS": [
+        "editor.openapi.schema_hints_apply",
+        "editor.urls.page_api.schema_without_web",
+    ],
     "TITLE": "imageedit API",
     "DESCRIPTION": "Edit images with Amazon Bedrock image models. Authenticate with a Cognito access token.",
     "VERSION": "1.0.0",

@@ -28,7 +28,7 @@ def local_stack():
 @pytest.fixture(scope="session")
 def make_user(local_stack):
     """Create a fresh Cognito user; returns (username, sub)."""
-    from editor.services.cognito import cognito_user_create
+    from editor.services.auth.cognito import cognito_user_create
 
     def make(prefix: str = "user") -> tuple[str, str]:
         username = f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -13,7 +13,13 @@ from django.conf import settings
 
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
-from editor.services.photos import ACCEPTED, CONTENT_TYPE_FORMATS, PhotoInfo, photo_decode, photo_inspect
+from editor.services.imaging.photos import (
+    ACCEPTED,
+    CONTENT_TYPE_FORMATS,
+    PhotoInfo,
+    photo_decode,
+    photo_inspect,
+)
 from editor.services.storage import presigned_url
 from editor.users import CognitoUser
 

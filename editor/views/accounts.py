@@ -1,4 +1,4 @@
-"""Account API under /api/v1/auth/: sign in and its challenge, sign up, codes, passwords, sign out."""
+"""Account API: sign in and its challenge, refresh, who am I, sign up, codes, passwords, sign out, MFA."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from rest_framework.views import APIView
 from editor.errors import ServiceError
 from editor.flags import query_flag_read
 from editor.openapi import OpenApiParameter, extend_schema, inline_serializer
-from editor.serializers import SignInInput, TokensOutput
-from editor.services import accounts, pool_rules
-from editor.services.web_sessions import session_access_token
+from editor.serializers import MeOutput, RefreshInput, SignInInput, TokensOutput
+from editor.services.auth import accounts, pool_rules
+from editor.services.auth.cognito import cognito_refresh
+from editor.services.auth.web_sessions import session_access_token
 
 USERNAME = {"max_length": 128, "trim_whitespace": True}
 PASSWORD = {"max_length": 256, "trim_whitespace": False, "style": {"input_type": "password"}}
@@ -302,4 +303,24 @@ class MfaSetupApi(APIView):
             accounts.account_mfa_setup_start(
                 access_token=request_access_token(request), username=request.user.username
             )
+        )
+
+
+class RefreshApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={200: TokensOutput}, auth=[])
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(cognito_refresh(**data.validated_data))
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request):
+        user = request.user
+        return Response(
+            MeOutput({"sub": user.sub, "username": user.username, "groups": list(user.groups)}).data
         )

@@ -15,7 +15,8 @@ from editor.models import ACTIVE_STATUSES
 from editor.openapi import OpenApiParameter, extend_schema
 from editor.parsers import FormParser, JSONParser, MultiPartParser
 from editor.presenters import edit_present
-from editor.selectors import edit_get_owned, edits_list
+from editor.selectors.edits import edit_get_owned
+from editor.selectors.history import edits_list
 from editor.serializers import EditCreateInput, EditListOutput, EditOutput
 from editor.services.bedrock.catalog import engine_describe, models_describe, tasks_describe
 from editor.services.edits.creation import EditInputs, edit_create

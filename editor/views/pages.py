@@ -18,14 +18,15 @@ from django.views.decorators.http import require_POST
 from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES, ImageEdit
 from editor.presenters import edit_present
-from editor.selectors import edit_get_owned, edits_list
+from editor.selectors.edits import edit_get_owned
+from editor.selectors.history import edits_list
+from editor.services.auth.web_sessions import session_sign_out, session_user
 from editor.services.bedrock.catalog import engine_label
 from editor.services.bedrock.tasks import ASPECT_RATIOS, GROUPS, TASK_RULES
-from editor.services.credentials.reading import edit_credentials_read
+from editor.services.c2pa.reading import edit_credentials_read
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
 from editor.services.versions import DELETE_BRANCH, KEEP_CHILDREN, version_delete
-from editor.services.web_sessions import session_sign_out, session_user
 from editor.views.versions import detail_versions, history_group, version_delete_message
 
 # The tools' strength fields, as the editor shows them: (name, label, minimum, hint).

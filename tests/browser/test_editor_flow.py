@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from editor.models import FAILED, SUCCEEDED, ImageEdit
-from editor.selectors import edits_list
+from editor.selectors.history import edits_list
 from editor.services import storage
 from editor.users import CognitoUser
 from tests.browser.pages import sign_in

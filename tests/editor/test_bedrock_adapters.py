@@ -16,7 +16,7 @@ from editor.services.aws import aws_client
 from editor.services.bedrock.catalog import ADAPTERS, adapter_get
 from editor.services.bedrock.runtime import BEDROCK_ERRORS, bedrock_invoke
 from editor.services.bedrock.tasks import STRENGTH_FIELDS, TASK_RULES, EditSpec
-from editor.services.images import SourceImage
+from editor.services.imaging.images import SourceImage
 
 CONTRACTS = json.loads((Path(__file__).parent / "fixtures" / "bedrock_contracts.json").read_text())
 TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}

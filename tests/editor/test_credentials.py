@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from editor.models import FAILED, SUCCEEDED, ImageEdit
 from editor.services import storage
 from editor.services.bedrock.generation import GeneratedImage
-from editor.services.credentials.manifest import COMPOSITE, GENERATED, image_sign, manifest_definition
-from editor.services.credentials.reading import credentials_read
-from editor.services.credentials.signing import signature_raw
+from editor.services.c2pa.manifest import COMPOSITE, GENERATED, image_sign, manifest_definition
+from editor.services.c2pa.reading import credentials_read
+from editor.services.c2pa.signing import signature_raw
 from tests.editor.test_edits_api import mask_png, photo_png, post_edit
 from tests.editor.test_pages import page_sign_in
 

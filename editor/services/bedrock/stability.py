@@ -11,7 +11,7 @@ from __future__ import annotations
 from editor.services.bedrock.adapter import ModelAdapter, ModelAnswer
 from editor.services.bedrock.runtime import b64, content_filtered, invalid_for_model, model_error
 from editor.services.bedrock.tasks import ASPECT_RATIOS, MARGIN_SIDES, EditSpec
-from editor.services.images import SourceImage
+from editor.services.imaging.images import SourceImage
 
 # The optional numbers each tool takes, with the range AWS's page gives for that tool.
 TOOL_NUMBERS: dict[str, dict[str, tuple[float, float]]] = {

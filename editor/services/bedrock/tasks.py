@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from editor.services.images import SourceImage
+from editor.services.imaging.images import SourceImage
 
 ASPECT_RATIOS = ("1:1", "16:9", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
 MARGIN_SIDES = ("left", "right", "up", "down")

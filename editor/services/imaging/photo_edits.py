@@ -9,7 +9,7 @@ from django.conf import settings
 from PIL import Image
 
 from editor.errors import ServiceError
-from editor.services.photos import (
+from editor.services.imaging.photos import (
     Encoded,
     mask_decode,
     photo_decode,
@@ -18,7 +18,7 @@ from editor.services.photos import (
     photo_sniff,
     result_format,
 )
-from editor.services.regions import (
+from editor.services.imaging.regions import (
     INPUT_LIMITS,
     Box,
     CropPlan,

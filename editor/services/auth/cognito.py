@@ -106,7 +106,7 @@ def cognito_sign_out(*, access_token: str, refresh_token: str) -> None:
     Only this sign-in ends (RevokeToken): other devices stay signed in. The app's check of each token
     (services/revocation.py) refuses the access token within its bound, at once in this process.
     """
-    from editor.services.revocation import token_ended_mark
+    from editor.services.auth.revocation import token_ended_mark
 
     try:
         aws_client("cognito-idp").revoke_token(Token=refresh_token, ClientId=settings.COGNITO_APP_CLIENT_ID)

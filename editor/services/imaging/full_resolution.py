@@ -8,8 +8,8 @@ import dataclasses
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.generation import GeneratedImage, ModelResult, model_run
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.images import SourceImage
-from editor.services.photo_edits import (
+from editor.services.imaging.images import SourceImage
+from editor.services.imaging.photo_edits import (
     MASK_LOCAL_TASKS,
     mask_local_finish,
     mask_local_prepare,
@@ -18,8 +18,8 @@ from editor.services.photo_edits import (
     remove_background_finish,
     whole_image_prepare,
 )
-from editor.services.photos import Encoded, photo_sniff
-from editor.services.regions import Box, outpaint_check
+from editor.services.imaging.photos import Encoded, photo_sniff
+from editor.services.imaging.regions import Box, outpaint_check
 
 
 def _view(data: bytes, size: tuple[int, int]) -> SourceImage:

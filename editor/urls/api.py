@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import accounts, auth, edits, uploads, versions
+from editor.views import accounts, edits, uploads, versions
 
 app_name = "api"
 
@@ -19,8 +19,8 @@ urlpatterns = [
     path("auth/signout", accounts.SignOutApi.as_view(), name="auth-signout"),
     path("auth/mfa", accounts.MfaApi.as_view(), name="auth-mfa"),
     path("auth/mfa/setup", accounts.MfaSetupApi.as_view(), name="auth-mfa-setup"),
-    path("auth/refresh", auth.RefreshApi.as_view(), name="auth-refresh"),
-    path("me", auth.MeApi.as_view(), name="me"),
+    path("auth/refresh", accounts.RefreshApi.as_view(), name="auth-refresh"),
+    path("me", accounts.MeApi.as_view(), name="me"),
     path("edits", edits.EditCollectionApi.as_view(), name="edits"),
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(), name="edit-detail"),
     path("edits/<str:edit_id>/versions", versions.VersionsApi.as_view(), name="edit-versions"),

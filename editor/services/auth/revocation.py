@@ -28,7 +28,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from editor.services.tokens import TokenInvalid
+from editor.services.auth.tokens import TokenInvalid
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def token_active_check(*, token: str, claims: dict) -> None:
 
 def token_ended_mark(*, token: str) -> None:
     """Record in this process that the token's sign-in has ended (after sign-out here): refused at once."""
-    from editor.services.tokens import access_token_verify
+    from editor.services.auth.tokens import access_token_verify
 
     try:
         claims = access_token_verify(token)

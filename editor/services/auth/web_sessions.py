@@ -6,9 +6,9 @@ import logging
 import time
 
 from editor.errors import ServiceError
-from editor.services.cognito import cognito_refresh, cognito_sign_in, cognito_sign_out
-from editor.services.revocation import token_active_check
-from editor.services.tokens import TokenInvalid, access_token_verify
+from editor.services.auth.cognito import cognito_refresh, cognito_sign_in, cognito_sign_out
+from editor.services.auth.revocation import token_active_check
+from editor.services.auth.tokens import TokenInvalid, access_token_verify
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)

@@ -1,13 +1,12 @@
-"""Reads: one person's edit by id, and their edits newest first by cursor; never a Scan, never a write."""
+"""History: one person's edits newest first, a page at a time by an opaque cursor; never a Scan."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import uuid
 
-from pynamodb.exceptions import DoesNotExist, GetError, QueryError
+from pynamodb.exceptions import QueryError
 
 from editor.errors import ServiceError
 from editor.models import ImageEdit
@@ -61,28 +60,3 @@ def edits_list(
             "history_unavailable", "Your history cannot be read right now; try again.", status=503
         ) from exc
     return items, _cursor_encode(results.last_evaluated_key)
-
-
-def edit_get_owned(*, user: CognitoUser, edit_id: str) -> ImageEdit:
-    """The person's edit, or a 404: someone else's edit is indistinguishable from a missing one."""
-    try:
-        # Ids are server-made UUIDs; anything else is missing (and never reaches DynamoDB's key limits).
-        edit = ImageEdit.get(str(uuid.UUID(str(edit_id))), consistent_read=True)
-    except (ValueError, DoesNotExist):
-        edit = None
-    except GetError as exc:
-        raise ServiceError(
-            "storage_unavailable", "Edits cannot be read right now; try again.", status=503
-        ) from exc
-    if edit is None or edit.user_id != user.sub:
-        raise ServiceError("not_found", "No such edit.", status=404)
-    return edit
-
-
-def edit_refresh(edit: ImageEdit) -> ImageEdit:
-    """Re-read the edit; one deleted meanwhile is a 404 like any missing edit."""
-    try:
-        edit.refresh(consistent_read=True)
-    except ImageEdit.DoesNotExist as exc:
-        raise ServiceError("not_found", "No such edit (it was deleted).", status=404) from exc
-    return edit

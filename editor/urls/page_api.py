@@ -7,14 +7,14 @@ Cognito tokens stay in the server-side session and never reach the browser's Jav
 from django.urls import path
 
 from editor.authentication import CognitoSessionAuthentication
-from editor.views import auth, edits, uploads, versions
+from editor.views import accounts, edits, uploads, versions
 
 app_name = "web"
 
 SESSION_ONLY = {"authentication_classes": [CognitoSessionAuthentication]}
 
 urlpatterns = [
-    path("me", auth.MeApi.as_view(**SESSION_ONLY), name="me"),
+    path("me", accounts.MeApi.as_view(**SESSION_ONLY), name="me"),
     path("edits", edits.EditCollectionApi.as_view(**SESSION_ONLY), name="edits"),
     path("edits/<str:edit_id>", edits.EditItemApi.as_view(**SESSION_ONLY), name="edit-detail"),
     path("edits/<str:edit_id>/versions", versions.VersionsApi.as_view(**SESSION_ONLY), name="edit-versions"),

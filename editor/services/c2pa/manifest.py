@@ -11,8 +11,8 @@ from django.conf import settings
 from editor.errors import ServiceError
 from editor.models import ImageEdit, timestamp_now
 from editor.services.bedrock.generation import GeneratedImage, ModelResult
-from editor.services.credentials.signing import signer_make
-from editor.services.images import SourceImage
+from editor.services.c2pa.signing import signer_make
+from editor.services.imaging.images import SourceImage
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Images as edits carry them (SourceImage), what a model's answer is, and RGB for the models that need it.
 
-Photos are checked and decoded by editor/services/photos.py."""
+Photos are checked and decoded by editor/services/imaging/photos.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from editor.services.photos import PHOTO_CONTENT_TYPES as CONTENT_TYPES
-from editor.services.photos import photo_sniff
+from editor.services.imaging.photos import PHOTO_CONTENT_TYPES as CONTENT_TYPES
+from editor.services.imaging.photos import photo_sniff
 
 EXTENSION_BY_CONTENT_TYPE = {value: key for key, value in CONTENT_TYPES.items()}
 

@@ -15,11 +15,11 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from django.conf import settings
 
 from editor.errors import ServiceError
-from editor.services.attempts import failures_limited
+from editor.services.auth.attempts import failures_limited
+from editor.services.auth.cognito import ChallengeRequired, cognito_sign_in
+from editor.services.auth.pool_rules import PasswordRefused, password_check, password_problems, pool_settings
+from editor.services.auth.revocation import token_ended_mark
 from editor.services.aws import aws_client
-from editor.services.cognito import ChallengeRequired, cognito_sign_in
-from editor.services.pool_rules import PasswordRefused, password_check, password_problems, pool_settings
-from editor.services.revocation import token_ended_mark
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from pynamodb.exceptions import QueryError
 
 from editor.errors import ServiceError
 from editor.models import ImageEdit
-from editor.selectors import edit_get_owned
+from editor.selectors.edits import edit_get_owned
 from editor.users import CognitoUser
 
 
