@@ -9,7 +9,7 @@ import logging
 from editor.errors import ServiceError
 from editor.models import ImageEdit
 from editor.services import storage
-from editor.services.credentials.trust import (
+from editor.services.c2pa.trust import (
     C2PA_LISTED,
     DEPLOYMENT,
     TRUST_LABELS,
