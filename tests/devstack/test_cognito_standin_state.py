@@ -143,3 +143,21 @@ def test_codes_and_totp_secrets_survive_a_restart_sealed(tmp_path):
         assert second_step(totp_now(secret))["AuthenticationResult"]["AccessToken"]
     finally:
         assert stack.stop() == 0
+
+
+def test_local_cognito_mfa_sets_the_local_pools_configuration(local_stack, monkeypatch):
+    from devstack.stack import _client, local_mfa_setting, provision
+
+    cognito = _client("cognito-idp", local_stack.moto_url)
+    pool = settings.COGNITO_USER_POOL_ID
+    try:
+        monkeypatch.setenv("LOCAL_COGNITO_MFA", "on")
+        provision(local_stack.moto_url, local_stack.names)
+        assert cognito.get_user_pool_mfa_config(UserPoolId=pool)["MfaConfiguration"] == "ON"
+    finally:
+        monkeypatch.delenv("LOCAL_COGNITO_MFA")
+        provision(local_stack.moto_url, local_stack.names)
+    assert cognito.get_user_pool_mfa_config(UserPoolId=pool)["MfaConfiguration"] == "OPTIONAL"
+    monkeypatch.setenv("LOCAL_COGNITO_MFA", "sometimes")
+    with pytest.raises(SystemExit, match="OFF, OPTIONAL or ON"):
+        local_mfa_setting()
