@@ -7,9 +7,14 @@ import gzip
 import importlib.resources
 import json
 import time
+import uuid
 
 from django.conf import settings
 from jose import jwt
+from rest_framework.test import APIClient
+
+from devstack.stack import _client
+from tests.conftest import PASSWORD
 
 
 @contextlib.contextmanager
@@ -75,3 +80,37 @@ def forge(
         claims.pop(name)
     key = key or moto_private_jwk()
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": key["kid"], **(headers or {})})
+
+
+NEW_PASSWORD = "Fresh-password-2"
+
+
+def client(address: str | None = None) -> APIClient:
+    # Each test gets its own client address, so the per-address failure limit of one test never
+    # reaches another.
+    return APIClient(REMOTE_ADDR=address or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7")
+
+
+def cognito():
+    return _client("cognito-idp", settings.AWS_ENDPOINT_URL)
+
+
+def bearer(token: str, address: str | None = None) -> APIClient:
+    api = client(address)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api
+
+
+def token(api: APIClient, username: str, password: str) -> dict:
+    return api.post("/api/v1/auth/token", {"username": username, "password": password}, format="json")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def mfa_on(api) -> str:
+    """Set up a second factor for the signed-in person of `api`; its secret."""
+    secret = api.post("/api/v1/auth/mfa/setup", {"password": PASSWORD}, format="json").json()["secret"]
+    assert api.post("/api/v1/auth/mfa", {"code": totp_now(secret)}, format="json").status_code == 200
+    return secret

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
-from devstack.stack import _client
 from tests.conftest import PASSWORD
-from tests.editor.auth_helpers import sign_up_closed, totp_now
-
-NEW_PASSWORD = "Fresh-password-2"
-
-
-def client(address: str | None = None) -> APIClient:
-    # Each test gets its own client address, so the per-address failure limit of one test never
-    # reaches another.
-    return APIClient(REMOTE_ADDR=address or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7")
-
-
-def cognito():
-    return _client("cognito-idp", settings.AWS_ENDPOINT_URL)
-
-
-def bearer(token: str, address: str | None = None) -> APIClient:
-    api = client(address)
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
-
-
-def token(api: APIClient, username: str, password: str) -> dict:
-    return api.post("/api/v1/auth/token", {"username": username, "password": password}, format="json")
+from tests.editor.auth_helpers import (
+    NEW_PASSWORD,
+    bearer,
+    client,
+    cognito,
+    sign_up_closed,
+    token,
+    totp_now,
+    unique,
+)
 
 
 @pytest.fixture
@@ -51,10 +35,6 @@ def check_every_request(settings):
     token_states.clear()
     yield
     token_states.clear()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 class TestFirstSignInWithTemporaryPassword:
@@ -315,14 +295,14 @@ class TestBound:
 class TestFailureLimit:
     @pytest.mark.slow  # waits for the failure window to pass
     def test_429_past_the_limit_and_200_after_the_window(self, user, settings):
-        settings.AUTH_FAILURE_LIMIT_PER_USERNAME = 3
+        settings.AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS = 3
         settings.AUTH_FAILURE_WINDOW_SECONDS = 2
         api = client()
         # Start at the beginning of a window, so the three failures and the refusal share it.
         time.sleep(2 - time.time() % 2)
         for _ in range(3):
             assert token(api, user["username"], "Wrong-password-9").status_code == 401
-        refused = token(client(), user["username"], PASSWORD)  # another address: the username's limit
+        refused = token(api, user["username"], PASSWORD)  # this address, this username: its limit
         assert refused.status_code == 429
         retry_after = int(refused["Retry-After"])
         assert 1 <= retry_after <= 2
@@ -347,7 +327,7 @@ class TestSecondFactor:
     def test_set_up_then_sign_in_asks_for_the_code(self, user, sign_in):
         api = bearer(sign_in(user["username"])["access_token"])
         assert api.get("/api/v1/auth/mfa").json() == {"enabled": False, "pool": "OPTIONAL"}
-        setup = api.post("/api/v1/auth/mfa/setup")
+        setup = api.post("/api/v1/auth/mfa/setup", {"password": PASSWORD}, format="json")
         assert setup.status_code == 200, setup.content
         secret = setup.json()["secret"]
         assert setup.json()["otpauth_uri"].startswith("otpauth://totp/imageedit:")
@@ -369,7 +349,8 @@ class TestSecondFactor:
         assert done.status_code == 200, done.content
         assert bearer(done.json()["access_token"]).get("/api/v1/me").status_code == 200
 
-        assert api.delete("/api/v1/auth/mfa").status_code == 200
+        proof = {"password": PASSWORD, "code": totp_now(secret)}
+        assert api.delete("/api/v1/auth/mfa", proof, format="json").status_code == 200
         assert "access_token" in token(client(), user["username"], PASSWORD).json()
 
     def test_the_code_must_be_six_digits(self):
