@@ -82,6 +82,7 @@ def _state_bytes(state) -> list[bytes]:
     return blobs
 
 
+@pytest.mark.slow  # two local stacks, one after the other, in processes of their own
 def test_codes_and_totp_secrets_survive_a_restart_sealed(tmp_path):
     state = tmp_path / "state"
     stack = RunningStack(state).wait_ready()
