@@ -24,7 +24,7 @@ reset: $(STAMP)  ## start like `run`, after forgetting all local users, edits an
 test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is installed
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)  ## the tests that start no stack process, browser, benchmark or package build (under a minute)
+test-fast: $(STAMP)  ## the tests that start no stack process, browser, benchmark or package build
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
