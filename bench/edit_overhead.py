@@ -27,6 +27,7 @@ from bench.common import (
     unmeasured,
     user_signed_in,
 )
+from bench.stages import StageTimer, stages_table
 
 SIDE = 1024  # 1 MP
 BOUNDARY = "BenchBoundary7MA4YWxkTrZu0gW"
@@ -137,16 +138,29 @@ def run() -> list[dict]:
     samples = scaled(30, 2)
     rows: list[dict] = []
     timer = AwsCallTimer()
+    stages = None
     try:
         with local_stack():
             client, bedrock, engine = _app_client()
+            stages = StageTimer()
             for name, noise in (("photo-like", 6.0), ("smooth", 0.0)):
-                rows += _scenario(name, photo_png(noise), mask_png(), client, bedrock, timer, samples)
+                rows += _scenario(name, photo_png(noise), mask_png(), client, bedrock, timer, samples, stages)
             rows.append(_twelve_megapixels(client))
             engine.shutdown()
     finally:
+        if stages is not None:
+            stages.close()
         timer.close()
     return rows
+
+
+_DETAILS: dict[str, tuple[str, list]] = {}
+
+
+def details() -> tuple[str, dict]:
+    """Where each scenario's own time goes, stage by stage (bench.stages)."""
+    text = "\n\n".join(f"{name}:\n{table}" for name, (table, _) in _DETAILS.items())
+    return text, {name: data for name, (_, data) in _DETAILS.items()}
 
 
 def _app_client():
@@ -167,19 +181,21 @@ def _post(client, body: bytes):
     return client.post("/api/v1/edits", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
 
 
-def _scenario(name, photo, mask, client, bedrock, timer, samples) -> list[dict]:
+def _scenario(name, photo, mask, client, bedrock, timer, samples, stages) -> list[dict]:
     print(f"input ({name}): {len(photo) / 1e6:.2f} MB PNG, {SIDE}x{SIDE}; mask {len(mask) / 1e3:.1f} kB")
     body = multipart(
         {"task": "inpaint", "prompt": "a red door"},
         {"image": ("photo.png", photo), "mask": ("mask.png", mask)},
     )
-    app, app_aws, base, base_aws, protocol, signing, calls = [], [], [], [], [], [], []
+    app, app_aws, base, base_aws, protocol, signing, calls, split = [], [], [], [], [], [], [], []
     for index in range(samples + 3):
         timer.take()
+        stages.take()
         started = time.perf_counter()
         response = _post(client, body)
         elapsed = (time.perf_counter() - started) * 1000
         aws_ms, aws_calls = timer.take()
+        stage_ms = stages.take()
         if response.status_code != 201 or response.json()["status"] != "SUCCEEDED":
             raise RuntimeError(f"the edit did not succeed: {response.status_code} {response.content[:300]!r}")
         started = time.perf_counter()
@@ -195,7 +211,9 @@ def _scenario(name, photo, mask, client, bedrock, timer, samples) -> list[dict]:
             base_aws.append(base_aws_ms)
             protocol.append(protocol_ms)
             signing.append(signing_ms)
+            split.append(stage_ms)
     baseline = figure(f"  minimal handler, {name}: own time", base)
+    _DETAILS[f"edit overhead, {name} 1 MP"] = stages_table(split, sorted(app)[len(app) // 2])
     return [
         figure(f"edit overhead, {name} 1 MP PNG (wall - AWS)", app, baseline=baseline, max_ratio=1.5),
         baseline,
