@@ -156,6 +156,8 @@ def stages_table(samples: list[dict[str, float]], own_ms: float) -> tuple[str, l
     for label, ms in rows:
         lines.append(f"{label[:56]:<56} {ms:>8.2f} {ms / own_ms * 100 if own_ms else 0:>5.0f}%")
     rest = own_ms - counted
-    lines.append(f"{'Django, DRF, the job hand-off and the rest':<56} {rest:>8.2f} {rest / own_ms * 100:>5.0f}%")
+    lines.append(
+        f"{'Django, DRF, the job hand-off and the rest':<56} {rest:>8.2f} {rest / own_ms * 100:>5.0f}%"
+    )
     lines.append(f"{'edit overhead (median)':<56} {own_ms:>8.2f}")
     return "\n".join(lines), [{"stage": label, "ms": round(ms, 2)} for label, ms in rows]
