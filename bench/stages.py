@@ -39,6 +39,7 @@ STAGES = [
     ("presenter", "editor.presenters", "edit_present"),
 ]
 AWS_PREFIX = "AWS client side: "
+CALLS_PREFIX = "calls: "  # not a time: how many calls of that operation
 
 
 class StageTimer:
@@ -61,6 +62,8 @@ class StageTimer:
     def _charge(self, label: str, elapsed: float, children: float) -> None:
         with self._lock:
             self._totals[label] += elapsed - children
+            if label.startswith(AWS_PREFIX):
+                self._totals[label.replace(AWS_PREFIX, CALLS_PREFIX)] += 1
 
     def _timed(self, label: str, function, exclude_send: bool = False):
         timer = self
@@ -136,7 +139,10 @@ class StageTimer:
     def take(self) -> dict[str, float]:
         with self._lock:
             totals, self._totals = dict(self._totals), defaultdict(float)
-        return {label: seconds * 1000 for label, seconds in totals.items()}
+        return {
+            label: value if label.startswith(CALLS_PREFIX) else value * 1000
+            for label, value in totals.items()
+        }
 
     def close(self) -> None:
         for owner, attribute, original in reversed(self._undo):
@@ -150,10 +156,17 @@ def stages_table(samples: list[dict[str, float]], own_ms: float) -> tuple[str, l
 
     labels = {label for sample in samples for label in sample}
     medians = {label: statistics.median(sample.get(label, 0.0) for sample in samples) for label in labels}
+    calls = {
+        label[len(CALLS_PREFIX) :]: medians.pop(label)
+        for label in list(medians)
+        if label.startswith(CALLS_PREFIX)
+    }
     rows = sorted(medians.items(), key=lambda item: -item[1])
     counted = sum(medians.values())
     lines = [f"{'stage (own time, median per edit)':<56} {'ms':>8} {'share':>6}"]
     for label, ms in rows:
+        count = calls.get(label[len(AWS_PREFIX) :]) if label.startswith(AWS_PREFIX) else None
+        label = f"{label} x{count:g}" if count else label
         lines.append(f"{label[:56]:<56} {ms:>8.2f} {ms / own_ms * 100 if own_ms else 0:>5.0f}%")
     rest = own_ms - counted
     lines.append(
