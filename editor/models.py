@@ -165,6 +165,9 @@ class ImageEdit(Model):
     # from before the counter when the history first counts its tree, editor/selectors/versions.py).
     version_count = NumberAttribute(null=True)
     version_counted = NumberAttribute(null=True)
+    # What each output's Content Credentials said when it was stored (editor/services/c2pa/reading.py),
+    # with when that was: the detail page shows it, and reads the image again only when asked to.
+    credentials_panels = JSONAttribute(null=True)
 
     by_user = UserHistoryIndex()
     active_edits = ActiveEditsIndex()
