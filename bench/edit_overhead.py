@@ -74,14 +74,30 @@ def mask_png(width: int = SIDE, height: int = SIDE) -> bytes:
     return out.getvalue()
 
 
-def zero_latency_engine(answer_png: bytes) -> ThreadingHTTPServer:
-    body = json.dumps(
-        {"images": [base64.b64encode(answer_png).decode()], "seeds": [1], "finish_reasons": [None]}
-    ).encode()
+def zero_latency_engine() -> ThreadingHTTPServer:
+    """A Bedrock stand-in that answers at once with a photo-like PNG of the size it was sent, as
+    Stability's services do (answers are made once per size, so only the first of a size waits)."""
+    from PIL import Image
+
+    answers: dict[tuple[int, int], bytes] = {}
+    lock = threading.Lock()
+
+    def answer_for(request: bytes) -> bytes:
+        image = base64.b64decode(json.loads(request)["image"])
+        size = Image.open(io.BytesIO(image)).size
+        with lock:
+            if size not in answers:
+                out = io.BytesIO()
+                Image.fromarray(_pixels(6.0, *size)).save(out, "PNG", compress_level=1)
+                images = [base64.b64encode(out.getvalue()).decode()]
+                answers[size] = json.dumps(
+                    {"images": images, "seeds": [1], "finish_reasons": [None]}
+                ).encode()
+            return answers[size]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's naming)
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = answer_for(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("x-imageedit-engine", "zero-latency-bench")
@@ -167,7 +183,7 @@ def _app_client():
     from django.conf import settings
     from rest_framework.test import APIClient
 
-    engine = zero_latency_engine(photo_png(6.0))
+    engine = zero_latency_engine()
     bedrock = bedrock_point_at(f"http://127.0.0.1:{engine.server_address[1]}")
     settings.DAILY_EDIT_QUOTA = 100_000
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -214,6 +230,8 @@ def _scenario(name, photo, mask, client, bedrock, timer, samples, stages) -> lis
             split.append(stage_ms)
     baseline = figure(f"  minimal handler, {name}: own time", base)
     _DETAILS[f"edit overhead, {name} 1 MP"] = stages_table(split, sorted(app)[len(app) // 2])
+    walls = sorted(own + aws for own, aws in zip(app, app_aws, strict=True))
+    cost = _cost(split, response.json()["id"], walls[len(walls) // 2]) if name == "photo-like" else []
     return [
         figure(f"edit overhead, {name} 1 MP PNG (wall - AWS)", app, baseline=baseline, max_ratio=1.5),
         baseline,
@@ -225,6 +243,41 @@ def _scenario(name, photo, mask, client, bedrock, timer, samples, stages) -> lis
         figure(f"  minimal handler, {name}: inside the engine call", base_aws),
         figure(f"  protocol, {name}: base64 in + out", protocol, baseline=baseline),
         figure(f"  protocol, {name}: SigV4 sha256 of the body", signing, baseline=baseline),
+        *cost,
+    ]
+
+
+def _cost(split: list[dict], edit_id: str, wall_ms: float) -> list[dict]:
+    """The cost row (bench.cost) from the operations this scenario's edits made and one edit's item."""
+    import json
+    import statistics
+    from pathlib import Path
+
+    import boto3
+    from django.conf import settings
+
+    from bench.cost import cost_row
+    from bench.stages import CALLS_PREFIX
+    from editor.services.bedrock.pricing import estimated_cost
+
+    labels = {label for sample in split for label in sample if label.startswith(CALLS_PREFIX)}
+    calls = {
+        label[len(CALLS_PREFIX) :]: statistics.median(sample.get(label, 0) for sample in split)
+        for label in labels
+    }
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=settings.AWS_ENDPOINT_URL, region_name=settings.AWS_REGION
+    )
+    item = dynamodb.get_item(TableName=settings.DYNAMODB_TABLE, Key={"id": {"S": edit_id}})["Item"]
+    zappa = json.loads((Path(__file__).resolve().parent.parent / "zappa_settings.json").read_text())
+    return [
+        cost_row(
+            calls=calls,
+            item_bytes=len(json.dumps(item)),
+            wall_ms=wall_ms,
+            memory_mb=zappa["production"]["memory_size"],
+            bedrock_usd=estimated_cost(MODEL_ID, 1),
+        )
     ]
 
 

@@ -10,7 +10,7 @@ from editor.openapi import extend_schema
 from editor.selectors.versions import tree_edits, version_tree
 from editor.services.bedrock.tasks import TASK_RULES
 from editor.services.storage import presigned_url
-from editor.services.versions import version_counts
+from editor.services.version_counts import version_counts
 
 
 def version_nodes(edit: ImageEdit, items: list[ImageEdit]) -> list[dict]:

@@ -161,21 +161,22 @@ def _orientation(image: Image.Image, kind: str, data: bytes) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
+# EXIF orientation -> Pillow's transpose (names, so that importing this module does not load Pillow).
 _TRANSPOSES = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
 }
 
 
 def _turned(image: Image.Image, orientation: int) -> Image.Image:
     """Apply an EXIF orientation read beforehand (a reduced or drafted image no longer carries it)."""
     method = _TRANSPOSES.get(orientation)
-    return image.transpose(method) if method else image
+    return image.transpose(Image.Transpose[method]) if method else image
 
 
 def photo_inspect(data: bytes, *, role: str = "image") -> PhotoInfo:
