@@ -36,7 +36,13 @@ STAGES = [
     ("C2PA: manifest", "editor.services.c2pa.manifest", "manifest_definition"),
     ("C2PA: build + sign", "editor.services.c2pa.manifest", "image_sign"),
     ("C2PA: KMS signature (local)", "editor.services.c2pa.signing", "signature_raw"),
+    ("C2PA: read back (the verdict kept)", "editor.services.c2pa.reading", "credentials_record"),
     ("presenter", "editor.presenters", "edit_present"),
+    ("storage: put wrapper", "editor.services.storage", "object_put"),
+    ("job: spec from the item", "editor.services.edits.running", "spec_from_edit"),
+    ("job: claim and finish writes", "editor.services.edits.running", "update_conditionally"),
+    ("admission: item and counters", "editor.services.edits.admission", "edit_admit"),
+    ("metrics and logs", "editor.metrics", "metrics_edit_finished"),
 ]
 AWS_PREFIX = "AWS client side: "
 CALLS_PREFIX = "calls: "  # not a time: how many calls of that operation
