@@ -9,8 +9,9 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
 from editor.errors import ServiceError
 from editor.metrics import emit, metrics_quota_refused
@@ -124,6 +125,26 @@ def spend_refusal(user: CognitoUser, *, scope: str, cost_usd: float, now: dt.dat
             f"({day_resets_at(now).isoformat()}).",
         )
     return _daily_budget_refusal(cost_usd, now)
+
+
+def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
+    """Admit spend without an edit item (an edit's own admission is editor/services/edits/admission.py):
+    the day's and the month's counters in one transaction, all or nothing; 429 past either limit."""
+    now = _now()
+    writes = spend_writes(user, images=images, cost_usd=cost_usd, now=now)
+    try:
+        with TransactWrite(connection=QuotaCounter._get_connection().connection) as transaction:
+            for write in writes:
+                transaction.update(write.counter, actions=write.actions, condition=write.condition)
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        for write, reason in zip(writes, reasons, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                raise spend_refusal(user, scope=write.scope, cost_usd=cost_usd, now=now) from exc
+        raise ServiceError(
+            "storage_unavailable", "Spend could not be recorded; try again.", status=503
+        ) from exc
+    spend_admitted(images=images, cost_usd=cost_usd)
 
 
 def spend_admitted(*, images: int, cost_usd: float) -> None:

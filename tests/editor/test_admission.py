@@ -48,3 +48,17 @@ def test_a_refused_edit_leaves_no_charge_no_item_and_its_key_free(api, settings)
     retried = post_edit(api, "remove_background", image=photo_png(), headers=headers)
     # The key was not kept by the refusal: the same request is now a new edit, charged once.
     assert retried.status_code == 201 and quota_used(api.user["sub"]) == 1
+
+
+def test_spend_alone_takes_both_counters_or_neither(api, settings):
+    from editor.errors import ServiceError
+    from editor.services.spend import spend_take
+    from editor.users import CognitoUser
+
+    user = CognitoUser(sub=api.user["sub"], username=api.user["username"])
+    spend_take(user, images=1, cost_usd=0.07)
+    assert quota_used(api.user["sub"]) == 1
+    settings.MONTHLY_BUDGET_USD = 0.000001
+    with pytest.raises(ServiceError) as refused:
+        spend_take(user, images=1, cost_usd=0.07)
+    assert refused.value.code == "monthly_budget_exceeded" and quota_used(api.user["sub"]) == 1
