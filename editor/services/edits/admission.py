@@ -82,13 +82,15 @@ def edit_admit(
     """Admit an edit in one DynamoDB transaction: claim its Idempotency-Key, count it against the day's
     quota and budget and the month's budget, write its PENDING item, and count it on its tree's root.
 
-    All or nothing: a refused or repeated request is charged nothing, and an admitted one is charged once
-    (the transaction's ClientRequestToken is the edit's id, so a retry after a lost answer is not applied
-    twice). Returns None when admitted, or the id of the edit that already holds the key.
+    All or nothing: a refused or repeated request is charged nothing, and an admitted one is charged once.
+    A transaction whose outcome is unknown (a timeout, a 5xx) is sent again with the same
+    ClientRequestToken, which DynamoDB applies at most once; a new token is used only after a cancellation,
+    when nothing was applied. Returns None when admitted, or the id of the edit that already holds the key.
     """
     now = dt.datetime.now(dt.UTC)
     writes = spend_writes(user, images=images, cost_usd=cost_usd, now=now)
     count_on_root = root_id is not None and root_id != edit.id
+    generation = 0  # of the token: moves on only after a cancellation
     for attempt in range(_ATTEMPTS):
         # TransactWriteItems orders puts before updates: the claim, the edit, the counters, the root.
         puts = ["claim"] if claim else []
@@ -96,7 +98,9 @@ def edit_admit(
         updates = [write.scope for write in writes] + (["root"] if count_on_root else [])
         order = puts + updates
         try:
-            with TransactWrite(connection=_connection(), client_request_token=_token(edit.id, attempt)) as tx:
+            with TransactWrite(
+                connection=_connection(), client_request_token=_token(edit.id, generation)
+            ) as tx:
                 if claim:
                     tx.save(
                         IdempotencyRecord(
@@ -119,6 +123,13 @@ def edit_admit(
             spend_admitted(images=images, cost_usd=cost_usd)
             return None
         except TransactWriteError as exc:
+            if _error_code(exc) != "TransactionCanceledException":
+                # Unknown outcome, or a refusal to start (throttled, a transaction with this token still
+                # in progress): the same token again is safe either way.
+                logger.warning("edit admission not confirmed, retrying", extra={"error": _error_code(exc)})
+                time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+                continue
+            generation += 1  # cancelled: nothing was written, and the next request may differ
             codes = {name: _reason_code(exc, index) for index, name in enumerate(order)}
             failed = {name for name, code in codes.items() if code == "ConditionalCheckFailed"}
             if "claim" in failed:
@@ -132,11 +143,11 @@ def edit_admit(
             if "root" in failed:
                 count_on_root = False  # the tree's first edit was deleted: nothing to count on
                 continue
-            if "TransactionConflict" in codes.values() or exc.cause_response_code in _TRANSIENT:
+            if "TransactionConflict" in codes.values():
                 # Another edit's transaction held a counter (the month's is shared): try again shortly.
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
                 continue
-            logger.warning("edit admission failed", extra={"error": str(exc), "reasons": codes})
+            logger.warning("edit admission cancelled", extra={"reasons": codes})
             raise _storage_unavailable() from exc
     raise _storage_unavailable()
 
@@ -144,13 +155,16 @@ def edit_admit(
 _ATTEMPTS = 5
 
 
-def _token(edit_id: str, attempt: int) -> str:
-    """A ClientRequestToken (at most 36 characters) per attempt: botocore's own retries of one attempt
-    resend it, so DynamoDB applies that attempt at most once."""
-    return str(uuid.uuid5(uuid.UUID(edit_id), str(attempt)))
+def _token(edit_id: str, generation: int) -> str:
+    """A ClientRequestToken (at most 36 characters): the same for every send of one transaction (and
+    botocore's own retries of it), so DynamoDB applies it at most once."""
+    return str(uuid.uuid5(uuid.UUID(edit_id), str(generation)))
 
 
-_TRANSIENT = {"TransactionInProgressException", "ThrottlingException", "InternalServerError"}
+def _error_code(exc: TransactWriteError) -> str | None:
+    """The error DynamoDB answered, or None when there was no answer (PynamoDB's own accessor fails then)."""
+    response = getattr(getattr(exc, "cause", None), "response", None) or {}
+    return response.get("Error", {}).get("Code")
 
 
 def _storage_unavailable() -> ServiceError:
