@@ -75,3 +75,10 @@ def gateway(local_stack):
     server = GatewayServer(environment=gateway_environment(local_stack), workers=2).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def legacy_models_in_service(settings):
+    """Nova Canvas and Titan as an account with access past their published end of life would see them
+    (the local control plane's LEGACY, without a date): for tests of those families' adapters."""
+    settings.BEDROCK_END_OF_LIFE = {}
