@@ -37,9 +37,18 @@ def _drf_yaml_lazy() -> None:
     rest_framework.compat.yaml = placeholder
 
 
+def lazy_loader_is_thread_safe(version: tuple[int, int, int] = sys.version_info[:3]) -> bool:
+    """LazyLoader lets a second thread see a half-loaded module before CPython 3.11.9 / 3.12.3 (gh-114763).
+
+    Edit jobs and their candidate calls run on threads, so older interpreters load everything eagerly."""
+    return (3, 11, 9) <= version < (3, 12) or version >= (3, 12, 3)
+
+
 def lazy_imports_install(names: tuple[str, ...] = LAZY_MODULES) -> list[str]:
     """Put a lazy placeholder in sys.modules for each module not loaded yet; return those made lazy."""
     made = []
+    if not lazy_loader_is_thread_safe():
+        return made
     for name in names:
         if name in sys.modules:
             continue
