@@ -137,3 +137,23 @@ def small_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (40, 120, 200)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+class DynamoCalls:
+    """Observe which DynamoDB operations run (botocore's client call, wrapped; nothing answered for it)."""
+
+    def __init__(self, monkeypatch):
+        import botocore.client
+
+        self.seen: list[tuple[str, dict]] = []
+        original = botocore.client.BaseClient._make_api_call
+
+        def observed(client, operation, params):
+            if client.meta.service_model.service_name == "dynamodb":
+                self.seen.append((operation, params))
+            return original(client, operation, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", observed)
+
+    def names(self) -> list[str]:
+        return [operation for operation, _ in self.seen]
