@@ -54,26 +54,31 @@ def _refused(code: str, message: str) -> ServiceError:
     return ServiceError(code, message, status=429)
 
 
-def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
-    """Admit one edit: count it, its images and its estimated cost against the person's day (quota and
-    budget in one conditional update) and the deployment's month; refuse with 429 past either limit."""
+def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 1) -> str:
+    """Admit `edits` edits (one, or a whole batch): count them, their images and their estimated cost
+    against the person's day (quota and budget in one conditional update) and the deployment's month;
+    refuse with 429 past either limit. Return the UTC day (YYYY-MM-DD) that was charged."""
     if settings.DAILY_EDIT_QUOTA <= 0:
         raise _refused("edits_disabled", "Editing is switched off for now (daily quota 0).")
     now = _now()
     cost = micro_usd(cost_usd)
     daily = _budget_micro(settings.DAILY_BUDGET_USD)
     if daily is not None and cost > daily:
-        raise _daily_budget_refusal(cost_usd, now)
-    condition = QuotaCounter.used.does_not_exist() | (QuotaCounter.used < settings.DAILY_EDIT_QUOTA)
+        raise _daily_budget_refusal(cost_usd, now, edits)
+    condition = QuotaCounter.used.does_not_exist() | (
+        QuotaCounter.used <= settings.DAILY_EDIT_QUOTA - edits
+    )
     if daily is not None:
         condition &= QuotaCounter.spent_micro_usd.does_not_exist() | (
             QuotaCounter.spent_micro_usd <= daily - cost
         )
+    if edits > settings.DAILY_EDIT_QUOTA:
+        raise _quota_refusal(now, edits, used=0)
     counter = QuotaCounter(id=_day_key(user, now))
     try:
         counter.update(
             actions=[
-                QuotaCounter.used.add(1),
+                QuotaCounter.used.add(edits),
                 QuotaCounter.images.add(images),
                 QuotaCounter.spent_micro_usd.add(cost),
                 QuotaCounter.expires_at.set(now + dt.timedelta(days=2)),
@@ -83,32 +88,60 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
     except UpdateError as exc:
         if not condition_failed(exc):
             raise
-        if _day_read(user, now).get("used", 0) >= settings.DAILY_EDIT_QUOTA:
-            raise _refused(
-                "daily_quota_exceeded",
-                f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC "
-                f"({day_resets_at(now).isoformat()}).",
-            ) from exc
-        raise _daily_budget_refusal(cost_usd, now) from exc
+        used = _day_read(user, now).get("used", 0)
+        if used + edits > settings.DAILY_EDIT_QUOTA:
+            raise _quota_refusal(now, edits, used=used) from exc
+        raise _daily_budget_refusal(cost_usd, now, edits) from exc
     try:
         _month_take(now, cost)
     except ServiceError:
         # The month refused: give the day back what it just took, so the person is not charged for it.
-        QuotaCounter(id=_day_key(user, now)).update(
-            actions=[
-                QuotaCounter.used.add(-1),
-                QuotaCounter.images.add(-images),
-                QuotaCounter.spent_micro_usd.add(-cost),
-            ]
-        )
+        _day_give_back(_day_key(user, now), edits=edits, images=images, cost=cost)
         raise
     emit({"EstimatedSpendUSD": (cost / MICRO, "None"), "ImagesAdmitted": (images, "Count")})
+    return now.date().isoformat()
 
 
-def _daily_budget_refusal(cost_usd: float, now: dt.datetime) -> ServiceError:
+def spend_give_back(*, user_sub: str, day: str, edits: int, images: int, cost_usd: float) -> None:
+    """Return what was admitted but will never run (a cancelled batch item) to the day it was charged to
+    and to that day's month."""
+    cost = micro_usd(cost_usd)
+    _day_give_back(f"quota#{user_sub}#{day}", edits=edits, images=images, cost=cost)
+    if _budget_micro(settings.MONTHLY_BUDGET_USD) is not None:
+        QuotaCounter(id=f"spend#{day[:7]}").update(actions=[QuotaCounter.spent_micro_usd.add(-cost)])
+
+
+def _day_give_back(key: str, *, edits: int, images: int, cost: int) -> None:
+    QuotaCounter(id=key).update(
+        actions=[
+            QuotaCounter.used.add(-edits),
+            QuotaCounter.images.add(-images),
+            QuotaCounter.spent_micro_usd.add(-cost),
+        ]
+    )
+
+
+def _quota_refusal(now: dt.datetime, edits: int, *, used: int) -> ServiceError:
+    if edits == 1:
+        return _refused(
+            "daily_quota_exceeded",
+            f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC "
+            f"({day_resets_at(now).isoformat()}).",
+        )
+    left = max(0, settings.DAILY_EDIT_QUOTA - used)
+    return _refused(
+        "daily_quota_exceeded",
+        f"This batch needs {edits} edits and {left} of today's {settings.DAILY_EDIT_QUOTA} are left; send "
+        f"at most {left} items, or wait until the quota resets at midnight UTC "
+        f"({day_resets_at(now).isoformat()}).",
+    )
+
+
+def _daily_budget_refusal(cost_usd: float, now: dt.datetime, edits: int = 1) -> ServiceError:
+    what = "This edit" if edits == 1 else f"This batch of {edits} edits"
     return _refused(
         "daily_budget_exceeded",
-        f"This edit (about ${cost_usd:.2f}) would take you past today's budget of "
+        f"{what} (about ${cost_usd:.2f}) would take you past today's budget of "
         f"${settings.DAILY_BUDGET_USD:.2f}; it resets at {day_resets_at(now).isoformat()}.",
     )
 

@@ -128,8 +128,8 @@ def edit_create(
     """
     checked = edit_check(user=user, spec=spec, inputs=inputs)
     parent_id = inputs.parent_id
-    adapter, spec, route_note, upload = checked.adapter, checked.spec, checked.route_note, checked.upload
-    source, mask_source, style_source = spec.image, spec.mask, spec.style_image
+    adapter, spec, route_note = checked.adapter, checked.spec, checked.route_note
+    source, mask_source = spec.image, spec.mask
 
     edit_id = str(uuid.uuid4())
     if idempotency_key:
@@ -145,7 +145,7 @@ def edit_create(
             return _edit_when_saved(user, existing_id), False
     try:
         quota_take(user, images=spec.count, cost_usd=edit_cost(adapter, spec))
-        edit = _edit_record(
+        edit = edit_record(
             user=user,
             edit_id=edit_id,
             spec=spec,
@@ -163,23 +163,9 @@ def edit_create(
     logger.info("edit accepted", extra={"status": PENDING})
 
     try:
-        if upload:
-            upload_copy(upload=upload, key=edit.image_reference)  # inside S3: the upload may serve again
-        elif source:
-            storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
-        if mask_source:
-            storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
-        if style_source:
-            storage.object_put(
-                key=edit.style_reference, data=style_source.data, content_type=style_source.content_type
-            )
+        stored = edit_inputs_store(edit=edit, checked=checked)
         # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
-        stored = {
-            edit.image_reference: source.data if source else None,
-            edit.mask_reference: mask_source.data if mask_source else None,
-            edit.style_reference: style_source.data if style_source else None,
-        }
-        jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
+        jobs.job_submit(edit_id, inputs=stored)
     except ServiceError as exc:
         finish_failed(edit, exc.code, exc.message)
         raise
@@ -189,12 +175,34 @@ def edit_create(
     return edit, True
 
 
+def edit_inputs_store(*, edit: ImageEdit, checked: CheckedEdit) -> dict[str, bytes]:
+    """Store the checked inputs under the edit's keys; return them by key (the bytes at hand)."""
+    spec, upload = checked.spec, checked.upload
+    source, mask_source, style_source = spec.image, spec.mask, spec.style_image
+    if upload:
+        upload_copy(upload=upload, key=edit.image_reference)  # inside S3: the upload may serve again
+    elif source:
+        storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
+    if mask_source:
+        storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+    if style_source:
+        storage.object_put(
+            key=edit.style_reference, data=style_source.data, content_type=style_source.content_type
+        )
+    stored = {
+        edit.image_reference: source.data if source else None,
+        edit.mask_reference: mask_source.data if mask_source else None,
+        edit.style_reference: style_source.data if style_source else None,
+    }
+    return {key: data for key, data in stored.items() if key and data}
+
+
 def edit_cost(adapter: ModelAdapter, spec: EditSpec) -> float:
     """The estimated cost of the edit as asked: images x the price of the model that will run."""
     return adapter.estimated_cost(adapter.model_id(spec.task, spec), spec.count)
 
 
-def _edit_record(
+def edit_record(
     *,
     user: CognitoUser,
     edit_id: str,
@@ -203,8 +211,13 @@ def _edit_record(
     parent_id: str | None,
     idempotency_key: str | None,
     route_note: str | None = None,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
 ) -> ImageEdit:
-    """Write the PENDING item: it exists before anything else happens, so every accepted edit can end."""
+    """Write the PENDING item: it exists before anything else happens, so every accepted edit can end.
+
+    A batch item's id is fixed by its place in the batch, so its write is conditional: a redelivered
+    message finds the item there (PutError, condition failed) and never makes a second one."""
     source = spec.image
     edit = ImageEdit(
         id=edit_id,
@@ -236,7 +249,12 @@ def _edit_record(
         edit.style_reference = storage.object_key(
             user_id=user.sub, edit_id=edit_id, name=f"style.{spec.style_image.format}"
         )
-    edit.save()
+    if batch_id:
+        edit.batch_id = edit.batch_key = batch_id
+        edit.batch_index = batch_index
+        edit.save(condition=ImageEdit.id.does_not_exist())
+    else:
+        edit.save()
     return edit
 
 
