@@ -65,9 +65,7 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 
     daily = _budget_micro(settings.DAILY_BUDGET_USD)
     if daily is not None and cost > daily:
         raise _daily_budget_refusal(cost_usd, now, edits)
-    condition = QuotaCounter.used.does_not_exist() | (
-        QuotaCounter.used <= settings.DAILY_EDIT_QUOTA - edits
-    )
+    condition = QuotaCounter.used.does_not_exist() | (QuotaCounter.used <= settings.DAILY_EDIT_QUOTA - edits)
     if daily is not None:
         condition &= QuotaCounter.spent_micro_usd.does_not_exist() | (
             QuotaCounter.spent_micro_usd <= daily - cost
