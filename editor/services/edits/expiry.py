@@ -83,6 +83,8 @@ def edits_fail_interrupted() -> int:
             edit = ImageEdit.get(key.id, consistent_read=True)
         except DoesNotExist:
             continue
+        if edit.batch_id:
+            continue  # a batch item: its queue runs it again (services/batches/recovery.py)
         if edit.status in ACTIVE_STATUSES:
             finish_failed(
                 edit, "interrupted", "The local stack stopped before this edit finished; run it again."
