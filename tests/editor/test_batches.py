@@ -46,7 +46,9 @@ def small_png(seed: int = 7) -> bytes:
 
 
 def batch_post(api, items: list[dict], task: str = "upscale_fast", **parameters):
-    return api.post("/api/v1/batches", {"task": task, "parameters": parameters, "items": items}, format="json")
+    return api.post(
+        "/api/v1/batches", {"task": task, "parameters": parameters, "items": items}, format="json"
+    )
 
 
 def receive_all(sqs, url: str) -> list[dict]:
