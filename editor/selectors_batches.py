@@ -120,7 +120,7 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         return BatchProgress(
             counts=dict(batch.counts), cost_usd=float(batch.counts.get("cost_usd", 0)), done=True
         )
-    counts = {PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0, "CANCELLED": 0}
+    counts = {"QUEUED": 0, PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0, "CANCELLED": 0}
     cost = 0.0
     first_start: dt.datetime | None = None
     ended = 0
@@ -129,7 +129,7 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
     try:
         for edit in ImageEdit.by_batch.query(batch_id, attributes_to_get=attributes):
             state = "CANCELLED" if edit.error_code == CANCELLED_CODE else edit.status
-            counts[state] = counts.get(state, 0) + 1
+            counts[state] += 1
             cost += float(edit.estimated_cost_usd or 0)
             if edit.started_at:
                 started = timestamp_parse(edit.started_at)
@@ -142,13 +142,13 @@ def batch_progress(*, batch: Batch) -> BatchProgress:
         ) from exc
     seen = sum(counts.values())
     unseen = max(0, int(batch.total) - seen)
-    if batch.status == BATCH_CANCELLED:
-        counts["CANCELLED"] += unseen
-        unseen = 0
-    counts["QUEUED"] = unseen
+    cancelled = batch.status == BATCH_CANCELLED
+    # A cancelled batch's unseen items will never start: shown CANCELLED now, though the batch ends only
+    # once the queue reached each (that is when each is recorded and given back).
+    counts["CANCELLED" if cancelled else "QUEUED"] += unseen
     remaining = unseen + counts[PENDING] + counts[RUNNING]
     eta = None
-    if remaining and ended and first_start is not None:
+    if remaining and ended and first_start is not None and not cancelled:
         elapsed = (dt.datetime.now(dt.UTC) - first_start).total_seconds()
         if elapsed > 0:
             eta = round(remaining / (ended / elapsed), 1)  # at the pace so far

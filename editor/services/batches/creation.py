@@ -13,7 +13,8 @@ from django.conf import settings
 from editor.errors import ServiceError
 from editor.models import ACTIVE_BATCH_MARK, BATCH_CANCELLED, BATCH_RUNNING, Batch, timestamp_now
 from editor.services import storage
-from editor.services.batches.queue import item_message, messages_send
+from editor.services.batches.items import CANCELLED_CODE, ended_without_model
+from editor.services.batches.queue import item_edit_id, item_message, messages_send
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
@@ -118,19 +119,23 @@ def batch_create(*, user: CognitoUser, spec: EditSpec, items: list[dict]) -> Bat
 
 
 def _unsent_give_back(batch: Batch, unsent: list[int]) -> None:
-    """Items SQS would not take never run: give them back, end the batch, and say so."""
-    spend_give_back(
-        user_sub=batch.owner,
-        day=batch.charged_day,
-        edits=len(unsent),
-        images=int(batch.item_images) * len(unsent),
-        cost_usd=float(batch.item_cost_usd) * len(unsent),
-    )
+    """Items SQS would not take never run: cancel the batch, record each of them cancelled (and given
+    back, once each), and say so. The queued ones end cancelled too as the worker reaches them."""
     # Cancelled, so the items that were queued do not start either: a half batch helps nobody.
     batch.update(actions=[Batch.status.set(BATCH_CANCELLED), Batch.cancelled_at.set(timestamp_now())])
+    batch_id = batch.id.split("#", 1)[1]
+    for index in unsent:
+        ended_without_model(
+            batch=batch,
+            edit_id=item_edit_id(batch_id=batch_id, index=index),
+            index=index,
+            code=CANCELLED_CODE,
+            message="The item could not be queued, so the batch was cancelled; it was not charged.",
+            started_at=timestamp_now(),
+        )
     raise ServiceError(
         "batch_not_queued",
         f"Only {batch.total - len(unsent)} of {batch.total} items could be queued, so the batch "
-        f"{batch.id.split('#', 1)[1]} was cancelled; nothing that did not run is charged. Send it again.",
+        f"{batch_id} was cancelled; nothing that did not run is charged. Send it again.",
         status=503,
     )

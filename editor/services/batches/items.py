@@ -55,7 +55,7 @@ def batch_spec(batch: Batch) -> EditSpec:
     )
 
 
-def _ended_without_model(
+def ended_without_model(
     *, batch: Batch, edit_id: str, index: int, code: str, message: str, started_at: str
 ) -> bool:
     """Record the item FAILED (it never reached a model) and give its charge back; exactly once: only the
@@ -124,8 +124,9 @@ def item_work(*, batch: Batch, body: dict, receive_count: int) -> None:
     if edit is not None and edit.status not in ACTIVE_STATUSES:
         return  # ended on an earlier delivery
     if edit is None:
+        batch.refresh(consistent_read=True)  # a cancel must stop the next item, not the next invocation
         if batch.status == BATCH_CANCELLED:
-            _ended_without_model(
+            ended_without_model(
                 batch=batch,
                 edit_id=edit_id,
                 index=index,
@@ -164,7 +165,7 @@ def item_give_up(*, batch: Batch, body: dict, reason: str) -> None:
     except DoesNotExist:
         edit = None
     if edit is None:
-        _ended_without_model(
+        ended_without_model(
             batch=batch,
             edit_id=edit_id,
             index=index,
@@ -204,7 +205,7 @@ def _item_create(*, batch: Batch, body: dict, edit_id: str, index: int):
     except ServiceError as exc:
         if _transient(exc) or exc.status >= 500:
             raise ItemRetry(exc.message) from exc
-        if _ended_without_model(
+        if ended_without_model(
             batch=batch,
             edit_id=edit_id,
             index=index,

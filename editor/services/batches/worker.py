@@ -60,7 +60,7 @@ def _record_work(record: dict, batches: dict) -> bool:
 def batch_items_work(event: dict, context=None) -> dict:
     """Lambda's SQS event in, {"batchItemFailures": [...]} out (the mapping has ReportBatchItemFailures)."""
     failures: list[dict] = []
-    batches: dict = {}  # one read of each batch per invocation: a cancel shows by the next invocation
+    batches: dict = {}  # each batch read once per invocation (an item about to start reads its status)
     for record in event.get("Records", []):
         remaining_ms = context.get_remaining_time_in_millis() if context else 10**9
         if remaining_ms < settings.BATCH_ITEM_RESERVE_SECONDS * 1000:
