@@ -189,6 +189,11 @@ BATCH_RUNNING, BATCH_COMPLETED, BATCH_CANCELLED = "RUNNING", "COMPLETED", "CANCE
 ACTIVE_BATCH_MARK = "ACTIVE_BATCH"
 
 
+def batch_record_id(batch_id: str) -> str:
+    """A batch's item id in the edits table (its own prefix: never mistaken for an edit's UUID)."""
+    return f"batch#{batch_id}"
+
+
 class Batch(Model):
     """Many edits asked at once (id batch#<uuid>, in the edits table): what to do, to how many uploads,
     and what was charged. Its items (upload ids) are a JSON manifest in S3; each becomes an edit."""

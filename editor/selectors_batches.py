@@ -20,6 +20,7 @@ from editor.models import (
     SUCCEEDED,
     Batch,
     ImageEdit,
+    batch_record_id,
     timestamp_parse,
 )
 from editor.selectors import _cursor_encode, _invalid_cursor
@@ -31,7 +32,7 @@ CANCELLED_CODE = "cancelled"  # a batch item that never started (services/batche
 def batch_get_owned(*, user: CognitoUser, batch_id: str) -> Batch:
     """The person's batch, or a 404 (someone else's batch is indistinguishable from a missing one)."""
     try:
-        batch = Batch.get(f"batch#{uuid.UUID(str(batch_id))}", consistent_read=True)
+        batch = Batch.get(batch_record_id(str(uuid.UUID(str(batch_id)))), consistent_read=True)
     except (ValueError, DoesNotExist):
         batch = None
     except GetError as exc:

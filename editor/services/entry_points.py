@@ -15,9 +15,3 @@ def stale_edits_sweep(event=None, context=None) -> int:
     """Scheduled (zappa_settings.json events): fail edits whose Lambda died mid-job."""
     return edits_expire_stale()
 
-
-def batch_items_work(event, context=None) -> dict:
-    """The batch queue's messages (zappa_settings.json events: Zappa's handler maps the queue's ARN here)."""
-    from editor.services.batches.worker import batch_items_work as work  # only batch invocations load it
-
-    return work(event, context)

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from devstack.batch_poller import sqs_record
 from devstack.stack import CREDENTIALS, REGION
-from editor.services.entry_points import batch_items_work
+from editor.services.batches.worker import batch_items_work
 from tests.editor.photo_samples import encoded, photo_like
 from tests.editor.test_edits_api import inject_fault
 from tests.editor.test_uploads import upload

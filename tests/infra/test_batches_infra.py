@@ -42,7 +42,7 @@ def test_visibility_timeout_is_six_times_the_function_timeout(template, stage):
 def test_zappa_routes_the_stages_queue_to_the_worker_with_the_stacks_batch_size(template, stage):
     config = stage_settings(stage)
     event = batch_event(config)
-    assert event["function"] == "editor.services.entry_points.batch_items_work"
+    assert event["function"] == "editor.services.batches.worker.batch_items_work"
     assert event["event_source"]["arn"].endswith(f":imageedit-{stage}-batch-items")
     assert template["Resources"]["BatchQueue"]["Properties"]["QueueName"] == {
         "Fn::Sub": "imageedit-${Stage}-batch-items"

@@ -11,7 +11,14 @@ import uuid
 from django.conf import settings
 
 from editor.errors import ServiceError
-from editor.models import ACTIVE_BATCH_MARK, BATCH_CANCELLED, BATCH_RUNNING, Batch, timestamp_now
+from editor.models import (
+    ACTIVE_BATCH_MARK,
+    BATCH_CANCELLED,
+    BATCH_RUNNING,
+    Batch,
+    batch_record_id,
+    timestamp_now,
+)
 from editor.services import storage
 from editor.services.batches.items import CANCELLED_CODE, ended_without_model
 from editor.services.batches.queue import item_edit_id, item_message, messages_send
@@ -28,10 +35,6 @@ logger = logging.getLogger(__name__)
 
 # A photo large enough for any size rule: what a task costs at most (upscale runs a dearer model above 1 MP).
 _LARGEST = SourceImage(data=b"", format="png", width=3000, height=3000)
-
-
-def batch_record_id(batch_id: str) -> str:
-    return f"batch#{batch_id}"
 
 
 def item_cost(adapter: ModelAdapter, spec: EditSpec) -> float:

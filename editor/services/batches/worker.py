@@ -10,8 +10,7 @@ from django.conf import settings
 from pynamodb.exceptions import DoesNotExist
 
 from editor.log import log_context_clear
-from editor.models import Batch
-from editor.services.batches.creation import batch_record_id
+from editor.models import Batch, batch_record_id
 from editor.services.batches.items import ItemRetry, item_give_up, item_work
 
 logger = logging.getLogger(__name__)
