@@ -14,4 +14,3 @@ def edit_job(edit_id: str, inputs: dict[str, bytes] | None = None) -> None:
 def stale_edits_sweep(event=None, context=None) -> int:
     """Scheduled (zappa_settings.json events): fail edits whose Lambda died mid-job."""
     return edits_expire_stale()
-

@@ -214,3 +214,38 @@ class TestWorker:
         batch = api.get(f"/api/v1/batches/{batch_id}").json()
         assert batch["status"] == "CANCELLED" and batch["counts"]["CANCELLED"] == 3
         assert api.delete(f"/api/v1/batches/{batch_id}").status_code == 200  # again: a no-op
+
+
+class TestPages:
+    def test_the_batch_page_shows_progress_and_results_and_history_shows_one_card(
+        self, api, sqs, local_stack
+    ):
+        from tests.editor.test_pages import page_sign_in
+
+        upload_id = upload(api, small_png(), "image/png")
+        single = api.post(
+            "/api/v1/edits", {"task": "upscale_fast", "upload_id": upload_id, "wait": 20}, format="json"
+        )
+        assert single.status_code == 201, single.content
+        batch_id = batch_post(api, [{"upload_id": upload_id}] * 3).json()["id"]
+        messages = receive_all(sqs, settings.BATCH_QUEUE_URL)
+        batch_items_work(event_of(messages[:2], local_stack))
+        browser = page_sign_in(api.user["username"])
+
+        page = browser.get(f"/batches/{batch_id}").content.decode()
+        assert 'value="67"' in page and "67%" in page  # 2 of 3 finished: the progress bar
+        assert page.count('class="history-item"') == 2  # the results grid: the two that ran
+        assert "Cancel the rest" in page
+        assert (
+            browser.get("/web/v1/batches/" + batch_id).json()["counts"]["QUEUED"] == 1
+        )  # what the bar polls
+
+        history = browser.get("/history").content.decode()
+        assert history.count(f'data-batch="{batch_id}"') == 1  # the batch is one card
+        assert history.count(f'href="/batches/{batch_id}"') == 1
+        assert f'href="/edits/{single.json()["id"]}"' in history  # the single edit keeps its own
+
+        cancelled = browser.post(f"/batches/{batch_id}/cancel")
+        assert cancelled.status_code == 302 and cancelled["Location"] == f"/batches/{batch_id}"
+        assert "Cancel the rest" not in browser.get(f"/batches/{batch_id}").content.decode()
+        assert browser.get("/batches/00000000-0000-0000-0000-000000000000").status_code == 404
