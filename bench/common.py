@@ -50,7 +50,7 @@ PASSWORD = "Bench-password-1"
 
 def user_signed_in(username: str, password: str = PASSWORD) -> tuple[str, str]:
     """Create a Cognito user on the local stack and sign it in: (sub, access token)."""
-    from editor.services.cognito import cognito_sign_in, cognito_user_create
+    from editor.services.auth.cognito import cognito_sign_in, cognito_user_create
 
     sub = cognito_user_create(username=username, password=password)
     return sub, cognito_sign_in(username=username, password=password)["access_token"]

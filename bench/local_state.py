@@ -31,7 +31,7 @@ def build(state_dir: Path, edits: int, megabytes: int) -> None:
     from devstack.stack import LocalStack, django_settings_point_at
     from editor.models import SUCCEEDED, ImageEdit, OutputImage, tables_create
     from editor.services import storage
-    from editor.services.cognito import cognito_user_create
+    from editor.services.auth.cognito import cognito_user_create
 
     stack = LocalStack(state_dir=state_dir).start()
     django_settings_point_at(stack)

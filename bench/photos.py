@@ -63,7 +63,7 @@ def _child(case: str, photo: Path, mask: Path) -> dict:
     django_setup()
     from PIL import Image, ImageDraw, ImageFilter
 
-    from editor.services.photo_edits import (
+    from editor.services.imaging.photo_edits import (
         mask_local_finish,
         mask_local_prepare,
         remove_background_finish,

@@ -27,9 +27,9 @@ def run() -> list[dict]:
         from rest_framework.test import APIRequestFactory
 
         from editor.authentication import CognitoJWTAuthentication
-        from editor.services.cognito import cognito_sign_in, cognito_user_create
-        from editor.services.revocation import token_active_check, token_states
-        from editor.services.tokens import access_token_verify
+        from editor.services.auth.cognito import cognito_sign_in, cognito_user_create
+        from editor.services.auth.revocation import token_active_check, token_states
+        from editor.services.auth.tokens import access_token_verify
 
         cognito_user_create(username="revocation-bench", password="Bench-password-1")
         token = cognito_sign_in(username="revocation-bench", password="Bench-password-1")["access_token"]

@@ -324,8 +324,8 @@ def django_settings_restore(values: dict) -> None:
     from django.conf import settings
 
     from editor.models import bind_tables
+    from editor.services.auth.tokens import jwks_cache
     from editor.services.aws import aws_clients_reset
-    from editor.services.tokens import jwks_cache
 
     for name, value in values.items():
         setattr(settings, name, value)

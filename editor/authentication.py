@@ -8,9 +8,9 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import authentication, exceptions
 
 from editor.log import log_context_bind
-from editor.services.revocation import token_active_check
-from editor.services.tokens import TokenInvalid, access_token_verify
-from editor.services.web_sessions import session_user
+from editor.services.auth.revocation import token_active_check
+from editor.services.auth.tokens import TokenInvalid, access_token_verify
+from editor.services.auth.web_sessions import session_user
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)

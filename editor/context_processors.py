@@ -1,6 +1,6 @@
 """Template context: the signed-in person, if any."""
 
-from editor.services.web_sessions import session_user
+from editor.services.auth.web_sessions import session_user
 
 
 def signed_in_user(request) -> dict:

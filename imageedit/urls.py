@@ -7,12 +7,12 @@ from editor.views.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("api/v1/", include("editor.urls")),
+    path("api/v1/", include("editor.urls.api")),
     # The same API for the pages' scripts, with the session only: outside API Gateway's authorizer.
-    path("web/v1/", include("editor.web_urls")),
+    path("web/v1/", include("editor.urls.page_api")),
     path("api/schema/", schema.schema, name="schema"),
     path("api/docs/", schema.docs, name="api-docs"),
-    path("", include("editor.page_urls")),
+    path("", include("editor.urls.pages")),
 ]
 
 handler400 = "editor.api_errors.api_bad_request"

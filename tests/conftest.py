@@ -28,7 +28,7 @@ def local_stack():
 @pytest.fixture(scope="session")
 def make_user(local_stack):
     """Create a fresh Cognito user; returns (username, sub)."""
-    from editor.services.cognito import cognito_user_create
+    from editor.services.auth.cognito import cognito_user_create
 
     def make(prefix: str = "user") -> tuple[str, str]:
         username = f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -75,3 +75,10 @@ def gateway(local_stack):
     server = GatewayServer(environment=gateway_environment(local_stack), workers=2).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def legacy_models_in_service(settings):
+    """Nova Canvas and Titan as an account with access past their published end of life would see them
+    (the local control plane's LEGACY, without a date): for tests of those families' adapters."""
+    settings.BEDROCK_END_OF_LIFE = {}

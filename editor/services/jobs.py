@@ -13,7 +13,7 @@ from django.conf import settings
 
 from editor.log import log_context, log_context_bind, log_context_clear
 from editor.models import ACTIVE_STATUSES, ImageEdit
-from editor.selectors import edit_refresh
+from editor.selectors.edits import edit_refresh
 from editor.services.edits.running import edit_run
 from editor.services.entry_points import edit_job
 

@@ -13,7 +13,13 @@ from django.conf import settings
 
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
-from editor.services.photos import ACCEPTED, CONTENT_TYPE_FORMATS, PhotoInfo, photo_decode, photo_inspect
+from editor.services.imaging.photos import (
+    ACCEPTED,
+    CONTENT_TYPE_FORMATS,
+    PhotoInfo,
+    photo_decode,
+    photo_inspect,
+)
 from editor.services.storage import presigned_url
 from editor.users import CognitoUser
 
@@ -25,6 +31,10 @@ UPLOAD_TAG = ("imageedit-kind", "upload")
 UPLOAD_TAGGING_XML = (
     f"<Tagging><TagSet><Tag><Key>{UPLOAD_TAG[0]}</Key><Value>{UPLOAD_TAG[1]}</Value></Tag></TagSet></Tagging>"
 )
+
+
+# A form field S3 keeps as the object's user metadata "declared-size" (x-amz-meta-* fields become metadata).
+DECLARED_SIZE_FIELD = "x-amz-meta-declared-size"
 
 
 def upload_key(*, user_id: str, upload_id: str) -> str:
@@ -39,7 +49,8 @@ def _unavailable() -> ServiceError:
 
 
 def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: str | None = None) -> dict:
-    """A presigned POST for one photo: exact content type, size range, 5 minutes, the person's own key."""
+    """A presigned POST for one photo: exact content type, exactly the declared size, 5 minutes, the
+    person's own key."""
     if CONTENT_TYPE_FORMATS.get(content_type.strip().lower()) is None:
         raise ServiceError(
             "unsupported_image_format",
@@ -54,7 +65,9 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
         )
     upload_id = str(uuid.uuid4())
     key = upload_key(user_id=user.sub, upload_id=upload_id)
-    fields = {"Content-Type": content_type, "tagging": UPLOAD_TAGGING_XML}
+    # The declared size binds the POST (S3 refuses any other length) and rides along as metadata, so the
+    # object says what was promised: upload_get compares the two before an edit uses it.
+    fields = {"Content-Type": content_type, "tagging": UPLOAD_TAGGING_XML, DECLARED_SIZE_FIELD: str(size)}
     try:
         post = aws_client("s3").generate_presigned_post(
             Bucket=settings.S3_BUCKET,
@@ -63,7 +76,8 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
             Conditions=[
                 {"Content-Type": content_type},
                 {"tagging": UPLOAD_TAGGING_XML},
-                ["content-length-range", 1, settings.MAX_PHOTO_BYTES],
+                {DECLARED_SIZE_FIELD: str(size)},
+                ["content-length-range", size, size],
             ],
             ExpiresIn=settings.UPLOAD_POST_TTL_SECONDS,
         )
@@ -78,6 +92,7 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
         "fields": post["fields"],
         "expires_in": settings.UPLOAD_POST_TTL_SECONDS,
         "max_bytes": settings.MAX_PHOTO_BYTES,
+        "size": size,
     }
 
 
@@ -133,6 +148,18 @@ def upload_get(*, user: CognitoUser, upload_id: str, role: str = "image") -> Upl
         _discard(key)
         raise ServiceError("upload_expired", "This upload has expired; upload the file again.", status=410)
     size = int(head["ContentLength"])
+    declared = (head.get("Metadata") or {}).get("declared-size")
+    if declared is None or not declared.isdigit() or int(declared) != size:
+        # S3 enforces the policy; this check does not depend on it (nor on a stand-in that might not):
+        # an object without its declared size, or of another size, was not posted as offered.
+        _discard(key)
+        promised = f"{int(declared):,} bytes" if declared and declared.isdigit() else "no size"
+        raise ServiceError(
+            "upload_size_mismatch",
+            f"The uploaded file is {size:,} bytes, but {promised} were declared when the upload was "
+            "offered. Upload the file again, declaring its exact size.",
+            status=422,
+        )
     if size > settings.MAX_PHOTO_BYTES:
         _discard(key)
         raise ServiceError(

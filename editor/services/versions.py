@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from editor.models import ImageEdit
-from editor.selectors import edit_get_owned
-from editor.selectors_versions import tree_edits
+from editor.selectors.edits import edit_get_owned
+from editor.selectors.versions import tree_edits
 from editor.services.edits.deletion import edit_delete
 from editor.users import CognitoUser
 

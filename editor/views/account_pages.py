@@ -14,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from editor.errors import ServiceError
-from editor.services import accounts, pool_rules
-from editor.services.web_sessions import session_access_token, session_tokens_keep, session_user
+from editor.services.auth import accounts, pool_rules
+from editor.services.auth.web_sessions import session_access_token, session_tokens_keep, session_user
 from editor.views.accounts import client_address
 from editor.views.pages import _safe_next, signin_required
 

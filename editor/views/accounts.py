@@ -1,4 +1,4 @@
-"""Account API under /api/v1/auth/: sign in and its challenge, sign up, codes, passwords, sign out."""
+"""Account API: sign in and its challenge, refresh, who am I, sign up, codes, passwords, sign out, MFA."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.errors import ServiceError
+from editor.flags import query_flag_read
 from editor.openapi import OpenApiParameter, extend_schema, inline_serializer
-from editor.serializers import SignInInput, TokensOutput
-from editor.services import accounts, pool_rules
-from editor.services.web_sessions import session_access_token
+from editor.serializers import MeOutput, RefreshInput, SignInInput, TokensOutput
+from editor.services.auth import accounts, pool_rules
+from editor.services.auth.cognito import cognito_refresh
+from editor.services.auth.web_sessions import session_access_token
 
 USERNAME = {"max_length": 128, "trim_whitespace": True}
 PASSWORD = {"max_length": 256, "trim_whitespace": False, "style": {"input_type": "password"}}
@@ -220,15 +222,22 @@ class SignOutApi(APIView):
 
     @extend_schema(
         request=SignOutInput,
-        parameters=[OpenApiParameter("everywhere", bool, description="1: end every sign-in (GlobalSignOut)")],
+        parameters=[
+            OpenApiParameter(
+                "everywhere",
+                bool,
+                description="1 or true: end every sign-in (GlobalSignOut); 0 or false: this one only",
+            )
+        ],
         responses={200: None},
         description="Revoke a refresh token and the access tokens issued from it (RevokeToken), or with "
         "?everywhere=1 and a Bearer token end every sign-in of the person (GlobalSignOut).",
     )
     def post(self, request):
+        everywhere = query_flag_read(query=request.query_params, name="everywhere")
         data = self.SignOutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if request.query_params.get("everywhere") in ("1", "true"):
+        if everywhere:
             if request.user is None:
                 raise ServiceError(
                     "not_authenticated", "Send your access token to sign out everywhere.", status=401
@@ -294,4 +303,24 @@ class MfaSetupApi(APIView):
             accounts.account_mfa_setup_start(
                 access_token=request_access_token(request), username=request.user.username
             )
+        )
+
+
+class RefreshApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={200: TokensOutput}, auth=[])
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(cognito_refresh(**data.validated_data))
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request):
+        user = request.user
+        return Response(
+            MeOutput({"sub": user.sub, "username": user.username, "groups": list(user.groups)}).data
         )

@@ -8,7 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from editor.errors import ServiceError
-from editor.selectors_batches import batch_get_owned, batch_items_page
+from editor.selectors.batches import batch_get_owned, batch_items_page
 from editor.services.batches.lifecycle import batch_cancel
 from editor.services.bedrock.tasks import TASK_RULES
 from editor.views.batches import batch_present

@@ -12,7 +12,7 @@ from editor.models import Batch
 from editor.openapi import extend_schema
 from editor.parsers import JSONParser
 from editor.presenters import edit_present
-from editor.selectors_batches import batch_get_owned, batch_items_page, batch_progress, batches_list
+from editor.selectors.batches import batch_get_owned, batch_items_page, batch_progress, batches_list
 from editor.serializers_batches import BatchCreateInput
 from editor.services.batches.creation import batch_create
 from editor.services.batches.lifecycle import batch_cancel, batch_finish_if_done

@@ -18,14 +18,15 @@ from django.views.decorators.http import require_POST
 from editor.errors import ServiceError
 from editor.models import ACTIVE_STATUSES, ImageEdit
 from editor.presenters import edit_present
-from editor.selectors import edit_get_owned, edits_list
+from editor.selectors.edits import edit_get_owned
+from editor.selectors.history import edits_list
+from editor.services.auth.web_sessions import session_sign_out, session_user
 from editor.services.bedrock.catalog import engine_label
 from editor.services.bedrock.tasks import ASPECT_RATIOS, GROUPS, TASK_RULES
-from editor.services.credentials.reading import edit_credentials_read
+from editor.services.c2pa.reading import edit_credentials_read
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
 from editor.services.versions import DELETE_BRANCH, KEEP_CHILDREN, version_delete
-from editor.services.web_sessions import session_sign_out, session_user
 from editor.views.history_batches import history_batches_collapse
 from editor.views.versions import detail_versions, history_group, version_delete_message
 
@@ -207,7 +208,11 @@ def edit_detail(request, user, edit_id: str):
 @require_POST
 @signin_required
 def edit_delete_page(request, user, edit_id: str):
-    children = KEEP_CHILDREN if request.POST.get("children") == KEEP_CHILDREN else DELETE_BRANCH
+    children = request.POST.get("children", DELETE_BRANCH)
+    if children not in (DELETE_BRANCH, KEEP_CHILDREN):
+        # A misspelt choice must not fall back to the wider deletion.
+        message = f"children must be '{DELETE_BRANCH}' or '{KEEP_CHILDREN}'; nothing was deleted."
+        return _service_error_page(request, ServiceError("invalid_choice", message))
     try:
         deleted = version_delete(user=user, edit_id=edit_id, children=children)
     except ServiceError as exc:

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from editor.models import ImageEdit
 from editor.openapi import extend_schema
-from editor.selectors_versions import tree_edits, version_counts, version_tree
+from editor.selectors.versions import tree_edits, version_counts, version_tree
 from editor.services.bedrock.tasks import TASK_RULES
 from editor.services.storage import presigned_url
 

@@ -127,7 +127,7 @@ def test_change_password_on_the_account_page(live_server, make_user, page):
 
 @pytest.fixture
 def check_every_request(settings):
-    from editor.services.revocation import token_states
+    from editor.services.auth.revocation import token_states
 
     settings.TOKEN_STATE_CHECK_SECONDS = 0
     token_states.clear()

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from editor.models import SUCCEEDED, ImageEdit
-from editor.selectors import edits_list
+from editor.selectors.history import edits_list
 from editor.services import storage
 from editor.services.aws import aws_client
 from editor.users import CognitoUser

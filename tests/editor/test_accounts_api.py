@@ -45,7 +45,7 @@ def outbox(local_stack):
 @pytest.fixture
 def check_every_request(settings):
     """Ask Cognito about the token on every request: the bound at its tightest, so no test waits for it."""
-    from editor.services.revocation import token_states
+    from editor.services.auth.revocation import token_states
 
     settings.TOKEN_STATE_CHECK_SECONDS = 0
     token_states.clear()
@@ -62,7 +62,7 @@ def sign_up_closed():
     """
     from moto.cognitoidp.models import cognitoidp_backends
 
-    from editor.services.pool_rules import pool_settings_forget
+    from editor.services.auth.pool_rules import pool_settings_forget
 
     pool = cognitoidp_backends["123456789012"][settings.AWS_REGION].user_pools[settings.COGNITO_USER_POOL_ID]
     before = pool.extended_config.get("AdminCreateUserConfig")
@@ -310,7 +310,7 @@ class TestBound:
 
     @pytest.fixture
     def clock(self, monkeypatch):
-        from editor.services import revocation
+        from editor.services.auth import revocation
 
         now = [1000.0]
         monkeypatch.setattr(revocation, "token_states", revocation.TokenStateCache(clock=lambda: now[0]))

@@ -141,7 +141,7 @@ class TestSignIn:
 class TestTokenRefusals:
     def test_forged_token_with_the_pool_key_passes_the_signature_checks(self):
         # The control case: proves the refusals below fail for the reason they name, not for the forging.
-        from editor.services.tokens import access_token_verify
+        from editor.services.auth.tokens import access_token_verify
 
         assert access_token_verify(forge())["sub"] == "forged-sub"
 
@@ -229,7 +229,7 @@ class TestTokenRefusals:
 
 class TestJwksCache:
     def test_unknown_kid_refetches_at_most_once_per_interval(self, local_stack, monkeypatch):
-        from editor.services import tokens
+        from editor.services.auth import tokens
 
         fetches = []
         monkeypatch.setattr(

@@ -16,7 +16,7 @@ from editor.services.aws import aws_client
 from editor.services.bedrock.catalog import ADAPTERS, adapter_get
 from editor.services.bedrock.runtime import BEDROCK_ERRORS, bedrock_invoke
 from editor.services.bedrock.tasks import STRENGTH_FIELDS, TASK_RULES, EditSpec
-from editor.services.images import SourceImage
+from editor.services.imaging.images import SourceImage
 
 CONTRACTS = json.loads((Path(__file__).parent / "fixtures" / "bedrock_contracts.json").read_text())
 TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
@@ -55,6 +55,7 @@ def spec_for(family: str, task: str) -> EditSpec:
         fields.update(left=32, down=16)
     # Every optional number a tool documents, so the body must carry each under its documented name.
     tool_numbers = {
+        "upscale_conservative": {"creativity": 0.35},
         "upscale_creative": {"creativity": 0.3},
         "sketch": {"control_strength": 0.6},
         "structure": {"control_strength": 0.6},

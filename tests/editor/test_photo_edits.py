@@ -7,13 +7,13 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
-from editor.services.photo_edits import (
+from editor.services.imaging.photo_edits import (
     mask_local_finish,
     mask_local_prepare,
     remove_background_finish,
     whole_image_prepare,
 )
-from editor.services.regions import INPUT_LIMITS
+from editor.services.imaging.regions import INPUT_LIMITS
 from tests.editor.photo_samples import encoded, photo_like, rect_mask
 
 PAINTED = (1200, 900, 1300, 980)

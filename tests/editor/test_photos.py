@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from editor.errors import ServiceError
-from editor.services.photos import mask_decode, photo_decode, photo_encode, photo_inspect, photo_sniff
+from editor.services.imaging.photos import mask_decode, photo_decode, photo_encode, photo_inspect, photo_sniff
 from tests.editor.photo_samples import display_p3_profile, encoded, photo_like
 
 FIXTURES = Path(__file__).parent / "fixtures"

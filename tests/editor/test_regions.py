@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from editor.errors import ServiceError
-from editor.services.regions import (
+from editor.services.imaging.regions import (
     INPUT_LIMITS,
     alpha_apply,
     composite_crop,

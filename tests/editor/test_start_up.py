@@ -39,7 +39,7 @@ def _modules_after_start(warm: bool) -> set[str]:
 
 def test_a_cold_start_loads_every_view_but_not_what_only_some_requests_need():
     modules = _modules_after_start(warm=False)
-    assert {"editor.views.edits", "editor.views.accounts", "editor.services.tokens"} <= modules
+    assert {"editor.views.edits", "editor.views.accounts", "editor.services.auth.tokens"} <= modules
     assert not ON_FIRST_USE & modules
 
 

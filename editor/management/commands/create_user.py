@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from editor.services.cognito import cognito_user_create
+from editor.services.auth.cognito import cognito_user_create
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError("Give --password, or --temporary --email to send an invitation.")
         try:
             if temporary:
-                from editor.services.accounts import account_invite
+                from editor.services.auth.accounts import account_invite
 
                 sub, _ = account_invite(username=username, email=email, pool_id=pool_id)
                 self.stdout.write(

@@ -27,7 +27,7 @@ from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.edits.creation import edit_cost
-from editor.services.images import SourceImage
+from editor.services.imaging.images import SourceImage
 from editor.services.spend import spend_give_back, spend_take, usage_read
 from editor.users import CognitoUser
 

@@ -16,7 +16,7 @@ from editor.models import (
     condition_failed,
     timestamp_now,
 )
-from editor.selectors_batches import BatchProgress, batch_get_owned
+from editor.selectors.batches import BatchProgress, batch_get_owned
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from PIL import Image
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.runtime import invalid_for_model
 from editor.services.bedrock.tasks import TASK_RULES, EditSpec
-from editor.services.images import SourceImage
+from editor.services.imaging.images import SourceImage
 
 PROMPT_FIELDS = ("prompt", "negative_prompt", "search_prompt")
 

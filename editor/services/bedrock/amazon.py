@@ -9,7 +9,7 @@ from PIL import Image
 from editor.services.bedrock.adapter import ModelAdapter, ModelAnswer, mask_bw
 from editor.services.bedrock.runtime import b64, content_filtered, invalid_for_model, model_error
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.images import rgb_png_or_original
+from editor.services.imaging.images import rgb_png_or_original
 
 
 class TaskTypeAdapter(ModelAdapter):

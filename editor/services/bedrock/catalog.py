@@ -10,7 +10,7 @@ from editor.services.bedrock.lifecycle import ROUTES, SUCCESSOR_FAMILY, Lifecycl
 from editor.services.bedrock.runtime import invalid_for_model
 from editor.services.bedrock.stability import StabilityAdapter
 from editor.services.bedrock.tasks import TASK_RULES
-from editor.services.regions import INPUT_LIMITS
+from editor.services.imaging.regions import INPUT_LIMITS
 
 ADAPTERS: dict[str, ModelAdapter] = {
     adapter.family: adapter for adapter in (StabilityAdapter(), NovaCanvasAdapter(), TitanImageAdapter())

@@ -15,7 +15,7 @@ from editor.errors import ServiceError
 from editor.services.bedrock.catalog import adapter_get
 from editor.services.bedrock.runtime import bedrock_invoke, model_error
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.images import image_info
+from editor.services.imaging.images import image_info
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import uuid
 from editor.errors import ServiceError
 from editor.log import log_context_bind
 from editor.models import ACTIVE_MARK, PENDING, SUCCEEDED, ImageEdit, timestamp_now
-from editor.selectors import edit_get_owned
+from editor.selectors.edits import edit_get_owned
 from editor.services import jobs, storage
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
@@ -22,11 +22,11 @@ from editor.services.edits.admission import (
     quota_take,
     request_fingerprint,
 )
-from editor.services.edits.full_resolution import view_check
 from editor.services.edits.running import finish_failed
-from editor.services.images import SourceImage
-from editor.services.photo_edits import mask_prepare
-from editor.services.photos import photo_inspect
+from editor.services.imaging.full_resolution import view_check
+from editor.services.imaging.images import SourceImage
+from editor.services.imaging.photo_edits import mask_prepare
+from editor.services.imaging.photos import photo_inspect
 from editor.services.uploads import Upload, upload_copy, upload_get
 from editor.services.versions import version_fields
 from editor.users import CognitoUser

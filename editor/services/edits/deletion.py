@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from editor.selectors import edit_get_owned
+from editor.selectors.edits import edit_get_owned
 from editor.services import storage
 from editor.services.edits.admission import idempotency_release
 from editor.users import CognitoUser

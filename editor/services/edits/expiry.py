@@ -17,7 +17,7 @@ from editor.models import (
     timestamp_format,
     timestamp_parse,
 )
-from editor.selectors import edit_refresh
+from editor.selectors.edits import edit_refresh
 from editor.services.edits.running import finish_failed
 
 logger = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from editor.services import storage
 from editor.services.bedrock.generation import ModelResult
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.credentials.manifest import result_sign
-from editor.services.edits.full_resolution import full_resolution_run
-from editor.services.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
-from editor.services.photos import photo_inspect
+from editor.services.c2pa.manifest import result_sign
+from editor.services.imaging.full_resolution import full_resolution_run
+from editor.services.imaging.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
+from editor.services.imaging.photos import photo_inspect
 
 logger = logging.getLogger(__name__)
 

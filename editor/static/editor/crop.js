@@ -1,5 +1,5 @@
 // The crop the model will see of a mask-local edit (inpaint, erase): the same rules as the server's
-// editor/services/regions.py crop_plan, so the page can outline it before anything is sent.
+// editor/services/imaging/regions.py crop_plan, so the page can outline it before anything is sent.
 
 function grow(low, high, wanted, limit) {
   wanted = Math.min(wanted, limit);

@@ -1,0 +1,1 @@
+"""Sign-in and access: Cognito calls, account life cycle, token checks, revocation, limits, web sessions."""

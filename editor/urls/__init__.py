@@ -1,0 +1,1 @@
+"""URL configurations, one per door: the REST API, the pages, and the pages' own JSON calls."""
