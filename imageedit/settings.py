@@ -174,6 +174,9 @@ BATCH_MAX_RECEIVES = env.int("BATCH_MAX_RECEIVES", default=5)
 # A worker invocation takes its messages one after another; one that has less time left than this hands
 # the rest back to the queue (they come back after the visibility timeout) instead of being cut off.
 BATCH_ITEM_RESERVE_SECONDS = env.int("BATCH_ITEM_RESERVE_SECONDS", default=150)
+# A batch item still PENDING or RUNNING this long after it started is recorded timed out by the sweep:
+# by then its queue has made every delivery (visibility timeout 1,800 s x 5 receives, and a margin).
+BATCH_ITEM_STALE_SECONDS = env.int("BATCH_ITEM_STALE_SECONDS", default=6 * 1800)
 
 # --- Security --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

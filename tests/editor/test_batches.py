@@ -183,7 +183,7 @@ class TestWorker:
         assert usage(api)["edits"] == 1
         assert receive_all(sqs, settings.BATCH_DLQ_URL) == []
 
-    def test_throttling_is_retried_by_the_queue_until_the_last_receive(self, api, sqs, local_stack):
+    def test_throttling_is_retried_by_the_queue_until_the_last_receive(self, api, sqs, local_stack, settings):
         upload_id = upload(api, small_png(), "image/png")
         batch_id = batch_post(api, [{"upload_id": upload_id}]).json()["id"]
         (message,) = receive_all(sqs, settings.BATCH_QUEUE_URL)
@@ -192,6 +192,11 @@ class TestWorker:
         assert answer == {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
         (edit,) = api.get(f"/api/v1/batches/{batch_id}/edits").json()["results"]
         assert edit["status"] == "PENDING"  # released for the next delivery, not FAILED
+        from editor.services.edits.expiry import edits_expire_stale
+
+        settings.EDIT_PENDING_TIMEOUT_SECONDS = 0  # a single edit this old would be timed out...
+        edits_expire_stale()
+        assert api.get(f"/api/v1/edits/{edit['id']}").json()["status"] == "PENDING"  # ...not a queued item
         message["Attributes"]["ApproximateReceiveCount"] = str(settings.BATCH_MAX_RECEIVES)
         assert batch_items_work(event_of([message], local_stack)) == {"batchItemFailures": []}
         (edit,) = api.get(f"/api/v1/batches/{batch_id}/edits").json()["results"]
