@@ -8,14 +8,16 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from editor.errors import ServiceError
 from editor.models import Batch
-from editor.openapi import extend_schema
+from editor.openapi import OpenApiParameter, extend_schema
 from editor.parsers import JSONParser
 from editor.presenters import edit_present
 from editor.selectors.batches import batch_get_owned, batch_items_page, batch_progress, batches_list
 from editor.serializers_batches import BatchCreateInput
 from editor.services.batches.creation import batch_create
 from editor.services.batches.lifecycle import batch_cancel, batch_finish_if_done
+from editor.views.edits import IDEMPOTENCY_KEY_MAX_LENGTH
 
 
 class _ListQuery(drf_serializers.Serializer):
@@ -61,19 +63,35 @@ class BatchCreateApi(APIView):
 
     @extend_schema(
         request={"application/json": BatchCreateInput},
-        responses={202: dict},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={202: dict, 200: dict},
         description="Queue one edit per item (up to 10,000). The whole batch is charged against today's "
         "quota and budget now, or refused with 429 saying how many items fit; items that never reach a "
-        "model (cancelled, or their upload failed its checks) are given back.",
+        "model (cancelled, or their upload failed its checks) are given back. A repeated Idempotency-Key "
+        "answers 200 with the batch the key made.",
     )
     def post(self, request):
         data = BatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        batch = batch_create(user=request.user, spec=values["spec"], items=values["items"])
+        idempotency_key = request.headers.get("Idempotency-Key", "")
+        if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise ServiceError(
+                "invalid_idempotency_key",
+                f"The Idempotency-Key header is {len(idempotency_key)} characters long; the limit is "
+                f"{IDEMPOTENCY_KEY_MAX_LENGTH} (a UUID is 36).",
+            )
+        batch, created = batch_create(
+            user=request.user,
+            spec=values["spec"],
+            items=values["items"],
+            idempotency_key=idempotency_key or None,
+        )
+        location = reverse("api:batch-detail", kwargs={"batch_id": batch.id.split("#", 1)[1]})
+        if not created:  # the key's first request made it: its state now, nothing charged again
+            return Response(batch_present(batch), status=200, headers={"Location": location})
         body = batch_present(batch, with_progress=False)
         body.update(counts={"QUEUED": int(batch.total)}, progress=0.0)
-        location = reverse("api:batch-detail", kwargs={"batch_id": body["id"]})
         return Response(body, status=202, headers={"Location": location, "Retry-After": "5"})
 
 

@@ -134,6 +134,29 @@ class TestRefusals:
         assert api.get("/api/v1/batches/not-a-uuid").status_code == 404
 
 
+class TestIdempotency:
+    def test_a_retried_post_with_its_key_returns_the_same_batch_and_charges_once(self, api, sqs):
+        upload_id = upload(api, small_png(), "image/png")
+        body = {"task": "upscale_fast", "parameters": {}, "items": [{"upload_id": upload_id}] * 3}
+        first = api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="batch-key-1")
+        again = api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="batch-key-1")
+        assert first.status_code == 202 and again.status_code == 200, again.content
+        assert again.json()["id"] == first.json()["id"]
+        assert usage(api)["edits"] == 3
+        assert len(receive_all(sqs, settings.BATCH_QUEUE_URL)) == 3  # queued once
+        other = dict(body, items=[{"upload_id": upload_id}] * 2)
+        reused = api.post("/api/v1/batches", other, format="json", HTTP_IDEMPOTENCY_KEY="batch-key-1")
+        assert reused.status_code == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
+
+    def test_a_refused_batch_frees_its_key(self, api, sqs, settings):
+        settings.DAILY_EDIT_QUOTA = 2
+        upload_id = upload(api, small_png(), "image/png")
+        body = {"task": "upscale_fast", "parameters": {}, "items": [{"upload_id": upload_id}] * 3}
+        assert api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="k2").status_code == 429
+        settings.DAILY_EDIT_QUOTA = 10
+        assert api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="k2").status_code == 202
+
+
 class TestWorker:
     def test_redelivered_messages_make_one_edit_and_one_charge_each(self, api, sqs, local_stack):
         upload_id = upload(api, small_png(), "image/png")

@@ -7,6 +7,7 @@ batch already on the server instead of sending (and paying for) it again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import queue
 import threading
@@ -79,8 +80,13 @@ class ServerRunner:
             raise CliError("No photo could be uploaded.")
         body = edit_body(task=self.task, options=self.options, upload_id=None, mask_upload_id=None)
         parameters = {name: value for name, value in body.items() if name != "task"}
+        keys = [item.key for item, _ in sent]
+        # The same photos and options give the same key: a POST whose answer was lost, sent again,
+        # returns the batch it made instead of a second one (and a second charge).
+        batch_key = "batch-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()
         batch = self.api.post(
             "/api/v1/batches",
+            headers={"Idempotency-Key": batch_key},
             json={
                 "task": self.task,
                 "parameters": parameters,
@@ -90,7 +96,6 @@ class ServerRunner:
                 ],
             },
         )
-        keys = [item.key for item, _ in sent]
         self.out_dir.mkdir(parents=True, exist_ok=True)
         (self.out_dir / SERVER_STATE).write_text(json.dumps({"batch_id": batch["id"], "keys": keys}))
         return batch["id"], keys

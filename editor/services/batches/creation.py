@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import math
+import time
 import uuid
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from editor.models import (
     batch_record_id,
     timestamp_now,
 )
+from editor.selectors.batches import batch_get_owned
 from editor.services import storage
 from editor.services.batches.items import CANCELLED_CODE, ended_without_model
 from editor.services.batches.queue import item_edit_id, item_message, messages_send
@@ -26,6 +29,7 @@ from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
+from editor.services.edits.admission import idempotency_claim, idempotency_release
 from editor.services.edits.creation import edit_cost
 from editor.services.imaging.images import SourceImage
 from editor.services.spend import spend_give_back, spend_take, usage_read
@@ -56,9 +60,14 @@ def _refusal_with_room(exc: ServiceError, *, user: CognitoUser, cost: float) -> 
     )
 
 
-def batch_create(*, user: CognitoUser, spec: EditSpec, items: list[dict]) -> Batch:
+def batch_create(
+    *, user: CognitoUser, spec: EditSpec, items: list[dict], idempotency_key: str | None = None
+) -> tuple[Batch, bool]:
     """Accept a batch: every item is one edit of `spec` on its upload. The whole batch is charged now
-    (quota, budget, month) or refused; items that never reach a model are given back as they end."""
+    (quota, budget, month) or refused; items that never reach a model are given back as they end.
+
+    Returns (batch, created): an Idempotency-Key seen before returns the batch it made (not charged
+    again), as for a single edit; the same key with another request is a 422."""
     if not settings.BATCH_QUEUE_URL:
         raise ServiceError("batches_unavailable", "Batches are not configured on this server.", status=503)
     unavailable = task_unavailable_note(spec.task)
@@ -71,13 +80,33 @@ def batch_create(*, user: CognitoUser, spec: EditSpec, items: list[dict]) -> Bat
     spec = dataclasses.replace(spec, model=adapter.family)
     cost = item_cost(adapter, spec)
     total = len(items)
+    batch_id = str(uuid.uuid4())
+    key = f"batch:{idempotency_key}" if idempotency_key else None
+    if key:
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                {
+                    "task": spec.task,
+                    "model": spec.model,
+                    "prompt": spec.prompt,
+                    **spec.parameters(),
+                    "items": items,
+                },
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()
+        existing = idempotency_claim(user, key, fingerprint, batch_id)
+        if existing:
+            return _batch_when_saved(user, existing), False
     try:
         day = spend_take(user, images=spec.count * total, cost_usd=cost * total, edits=total)
     except ServiceError as exc:
+        if key:
+            idempotency_release(user, key, batch_id)
         if exc.status == 429 and exc.code != "monthly_budget_exceeded":
             raise _refusal_with_room(exc, user=user, cost=cost) from exc
         raise
-    batch_id = str(uuid.uuid4())
     manifest_key = storage.object_key(user_id=user.sub, edit_id=batch_id, name="items.json").replace(
         "/edits/", "/batches/", 1
     )
@@ -110,6 +139,8 @@ def batch_create(*, user: CognitoUser, spec: EditSpec, items: list[dict]) -> Bat
         spend_give_back(
             user_sub=user.sub, day=day, edits=total, images=spec.count * total, cost_usd=cost * total
         )
+        if key:
+            idempotency_release(user, key, batch_id)
         raise
     messages = [
         (index, item_message(batch_id=batch_id, index=index, item=item)) for index, item in enumerate(items)
@@ -118,7 +149,17 @@ def batch_create(*, user: CognitoUser, spec: EditSpec, items: list[dict]) -> Bat
     if unsent:
         _unsent_give_back(batch, unsent)
     logger.info("batch accepted", extra={"batch_id": batch_id, "items": total, "unsent": len(unsent)})
-    return batch
+    return batch, True
+
+
+def _batch_when_saved(user: CognitoUser, batch_id: str) -> Batch:
+    # A concurrent duplicate may have claimed the key a moment before saving its batch.
+    for _ in range(20):
+        try:
+            return batch_get_owned(user=user, batch_id=batch_id)
+        except ServiceError:
+            time.sleep(0.1)
+    return batch_get_owned(user=user, batch_id=batch_id)
 
 
 def _unsent_give_back(batch: Batch, unsent: list[int]) -> None:
