@@ -124,3 +124,28 @@ def test_answers_lambda_would_not_accept_fail_the_batch():
         b'{"batchItemFailures": [{"itemIdentifier": "zz"}]}',
     ):
         assert failed_ids(answer, records) == {"m1", "m2"}
+
+
+def test_zappas_handler_routes_the_local_queues_records_to_the_worker(local_stack, tmp_path):
+    """The settings module the Lambda workers load maps the local queue's ARN (the stage's queue name,
+    moto's account) to the worker, and Zappa's own routing finds it from a record of Lambda's shape."""
+    import importlib.util
+
+    from devstack.batch_poller import sqs_record
+    from devstack.lambda_workers import zappa_settings_module
+
+    path = zappa_settings_module("production", {}, tmp_path)
+    spec = importlib.util.spec_from_file_location("rendered_zappa_settings", path)
+    rendered = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rendered)
+    arn = local_stack.provisioned.batch_queue_arn
+    assert rendered.AWS_EVENT_MAPPING[arn] == ["editor.services.batches.worker.batch_items_work"]
+
+    from zappa.handler import LambdaHandler
+
+    router = LambdaHandler.__new__(LambdaHandler)  # only its routing, not a cold start
+    router.settings = rendered
+    message = {"MessageId": "m", "ReceiptHandle": "r", "Body": "{}", "Attributes": {}}
+    assert router.get_function_for_aws_event(sqs_record(message, queue_arn=arn)) == [
+        "editor.services.batches.worker.batch_items_work"
+    ]
