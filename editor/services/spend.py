@@ -1,13 +1,17 @@
 """Spend people can see and cap: the daily count quota, the per-person daily budget and the operator's
-monthly budget, each taken atomically (one conditional DynamoDB update) before any model call."""
+monthly budget, taken atomically with the edit's item (editor/services/edits/admission.py) before any
+model call."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
 from editor.errors import ServiceError
 from editor.metrics import emit, metrics_quota_refused
@@ -54,13 +58,25 @@ def _refused(code: str, message: str) -> ServiceError:
     return ServiceError(code, message, status=429)
 
 
-def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 1) -> str:
-    """Admit `edits` edits (one, or a whole batch): count them, their images and their estimated cost
-    against the person's day (quota and budget in one conditional update) and the deployment's month;
-    refuse with 429 past either limit. Return the UTC day (YYYY-MM-DD) that was charged."""
+@dataclass(frozen=True)
+class CounterWrite:
+    """One conditional update of a counter, to run alone or inside the edit's transaction."""
+
+    counter: QuotaCounter
+    actions: list
+    condition: Condition
+    scope: str  # "day" or "month": which refusal a failed condition means
+
+
+def spend_writes(
+    user: CognitoUser, *, images: int, cost_usd: float, now: dt.datetime, edits: int = 1
+) -> list[CounterWrite]:
+    """The conditional updates that admit `edits` edits (one, or a whole batch: the person's day, quota
+    and budget in one; the deployment's month), refusing up front what can never pass."""
     if settings.DAILY_EDIT_QUOTA <= 0:
         raise _refused("edits_disabled", "Editing is switched off for now (daily quota 0).")
-    now = _now()
+    if edits > settings.DAILY_EDIT_QUOTA:
+        raise _quota_refusal(now, edits, used=0)
     cost = micro_usd(cost_usd)
     daily = _budget_micro(settings.DAILY_BUDGET_USD)
     if daily is not None and cost > daily:
@@ -70,11 +86,9 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 
         condition &= QuotaCounter.spent_micro_usd.does_not_exist() | (
             QuotaCounter.spent_micro_usd <= daily - cost
         )
-    if edits > settings.DAILY_EDIT_QUOTA:
-        raise _quota_refusal(now, edits, used=0)
-    counter = QuotaCounter(id=_day_key(user, now))
-    try:
-        counter.update(
+    writes = [
+        CounterWrite(
+            counter=QuotaCounter(id=_day_key(user, now)),
             actions=[
                 QuotaCounter.used.add(edits),
                 QuotaCounter.images.add(images),
@@ -83,41 +97,89 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 
                 QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=2)),
             ],
             condition=condition,
+            scope="day",
         )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        used = _day_read(user, now).get("used", 0)
-        if used + edits > settings.DAILY_EDIT_QUOTA:
-            raise _quota_refusal(now, edits, used=used) from exc
-        raise _daily_budget_refusal(cost_usd, now, edits) from exc
+    ]
+    monthly = _budget_micro(settings.MONTHLY_BUDGET_USD)
+    if monthly is not None:
+        if cost > monthly:
+            raise _month_refusal(now)
+        writes.append(
+            CounterWrite(
+                counter=QuotaCounter(id=_month_key(now)),
+                actions=[
+                    QuotaCounter.spent_micro_usd.add(cost),
+                    QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=40)),
+                ],
+                condition=QuotaCounter.spent_micro_usd.does_not_exist()
+                | (QuotaCounter.spent_micro_usd <= monthly - cost),
+                scope="month",
+            )
+        )
+    return writes
+
+
+def spend_refusal(
+    user: CognitoUser, *, scope: str, cost_usd: float, now: dt.datetime, edits: int = 1
+) -> ServiceError:
+    """The 429 for a counter whose condition failed: which limit, in words, and when it resets."""
+    if scope == "month":
+        return _month_refusal(now)
+    used = _day_read(user, now).get("used", 0)
+    if used + edits > settings.DAILY_EDIT_QUOTA:
+        return _quota_refusal(now, edits, used=used)
+    return _daily_budget_refusal(cost_usd, now, edits)
+
+
+def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 1) -> str:
+    """Admit spend without an edit item (an edit's own admission is editor/services/edits/admission.py;
+    a batch admits all its items here): the day's and the month's counters in one transaction, all or
+    nothing; 429 past either limit. Return the UTC day (YYYY-MM-DD) that was charged."""
+    now = _now()
+    writes = spend_writes(user, images=images, cost_usd=cost_usd, now=now, edits=edits)
     try:
-        _month_take(now, cost)
-    except ServiceError:
-        # The month refused: give the day back what it just took, so the person is not charged for it.
-        _day_give_back(_day_key(user, now), edits=edits, images=images, cost=cost)
-        raise
-    emit({"EstimatedSpendUSD": (cost / MICRO, "None"), "ImagesAdmitted": (images, "Count")})
+        with TransactWrite(connection=QuotaCounter._get_connection().connection) as transaction:
+            for write in writes:
+                transaction.update(write.counter, actions=write.actions, condition=write.condition)
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        for write, reason in zip(writes, reasons, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                raise spend_refusal(user, scope=write.scope, cost_usd=cost_usd, now=now, edits=edits) from exc
+        raise ServiceError(
+            "storage_unavailable", "Spend could not be recorded; try again.", status=503
+        ) from exc
+    spend_admitted(images=images, cost_usd=cost_usd)
     return now.date().isoformat()
 
 
+def spend_admitted(*, images: int, cost_usd: float) -> None:
+    emit({"EstimatedSpendUSD": (micro_usd(cost_usd) / MICRO, "None"), "ImagesAdmitted": (images, "Count")})
+
+
 def spend_give_back(*, user_sub: str, day: str, edits: int, images: int, cost_usd: float) -> None:
-    """Return what was admitted but will never run (a cancelled batch item) to the day it was charged to
-    and to that day's month."""
+    """Return what was admitted but will never run (a batch item cancelled, or whose checks failed) to
+    the day it was charged to and to that day's month."""
     cost = micro_usd(cost_usd)
-    _day_give_back(f"quota#{user_sub}#{day}", edits=edits, images=images, cost=cost)
-    if _budget_micro(settings.MONTHLY_BUDGET_USD) is not None:
-        QuotaCounter(id=f"spend#{day[:7]}").update(actions=[QuotaCounter.spent_micro_usd.add(-cost)])
-
-
-def _day_give_back(key: str, *, edits: int, images: int, cost: int) -> None:
-    QuotaCounter(id=key).update(
-        actions=[
+    _give_back(
+        f"quota#{user_sub}#{day}",
+        [
             QuotaCounter.used.add(-edits),
             QuotaCounter.images.add(-images),
             QuotaCounter.spent_micro_usd.add(-cost),
-        ]
+        ],
     )
+    if _budget_micro(settings.MONTHLY_BUDGET_USD) is not None:
+        _give_back(f"spend#{day[:7]}", [QuotaCounter.spent_micro_usd.add(-cost)])
+
+
+def _give_back(key: str, actions: list) -> None:
+    try:
+        # Only to a counter that is there: one gone by TTL must not come back negative.
+        QuotaCounter(id=key).update(actions=actions, condition=QuotaCounter.id.exists())
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
 
 
 def _quota_refusal(now: dt.datetime, edits: int, *, used: int) -> ServiceError:
@@ -143,29 +205,6 @@ def _daily_budget_refusal(cost_usd: float, now: dt.datetime, edits: int = 1) -> 
         f"{what} (about ${cost_usd:.2f}) would take you past today's budget of "
         f"${settings.DAILY_BUDGET_USD:.2f}; it resets at {day_resets_at(now).isoformat()}.",
     )
-
-
-def _month_take(now: dt.datetime, cost: int) -> None:
-    monthly = _budget_micro(settings.MONTHLY_BUDGET_USD)
-    if monthly is None:
-        return
-    condition = QuotaCounter.spent_micro_usd.does_not_exist() | (
-        QuotaCounter.spent_micro_usd <= monthly - cost
-    )
-    try:
-        if cost > monthly:
-            raise _month_refusal(now)
-        QuotaCounter(id=_month_key(now)).update(
-            actions=[
-                QuotaCounter.spent_micro_usd.add(cost),
-                QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=40)),
-            ],
-            condition=condition,
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        raise _month_refusal(now) from exc
 
 
 def _month_refusal(now: dt.datetime) -> ServiceError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -23,16 +24,17 @@ from editor.models import (
 )
 from editor.selectors.batches import batch_get_owned
 from editor.services import storage
+from editor.services.batches.admission import batch_admit
 from editor.services.batches.items import CANCELLED_CODE, ended_without_model
 from editor.services.batches.queue import item_edit_id, item_message, messages_send
 from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.edits.admission import idempotency_claim, idempotency_release
+from editor.services.edits.admission import IdempotencyClaim
 from editor.services.edits.creation import edit_cost
 from editor.services.imaging.images import SourceImage
-from editor.services.spend import spend_give_back, spend_take, usage_read
+from editor.services.spend import usage_read
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
@@ -81,32 +83,14 @@ def batch_create(
     cost = item_cost(adapter, spec)
     total = len(items)
     batch_id = str(uuid.uuid4())
-    key = f"batch:{idempotency_key}" if idempotency_key else None
-    if key:
+    now = dt.datetime.now(dt.UTC)
+    claim = None
+    if idempotency_key:
+        options = {"task": spec.task, "model": spec.model, "prompt": spec.prompt, **spec.parameters()}
         fingerprint = hashlib.sha256(
-            json.dumps(
-                {
-                    "task": spec.task,
-                    "model": spec.model,
-                    "prompt": spec.prompt,
-                    **spec.parameters(),
-                    "items": items,
-                },
-                sort_keys=True,
-                default=str,
-            ).encode()
+            json.dumps({**options, "items": items}, sort_keys=True, default=str).encode()
         ).hexdigest()
-        existing = idempotency_claim(user, key, fingerprint, batch_id)
-        if existing:
-            return _batch_when_saved(user, existing), False
-    try:
-        day = spend_take(user, images=spec.count * total, cost_usd=cost * total, edits=total)
-    except ServiceError as exc:
-        if key:
-            idempotency_release(user, key, batch_id)
-        if exc.status == 429 and exc.code != "monthly_budget_exceeded":
-            raise _refusal_with_room(exc, user=user, cost=cost) from exc
-        raise
+        claim = IdempotencyClaim(key=f"batch:{idempotency_key}", fingerprint=fingerprint)
     manifest_key = storage.object_key(user_id=user.sub, edit_id=batch_id, name="items.json").replace(
         "/edits/", "/batches/", 1
     )
@@ -127,21 +111,31 @@ def batch_create(
         total=total,
         item_cost_usd=cost,
         item_images=spec.count,
-        charged_day=day,
+        charged_day=now.date().isoformat(),
         manifest_key=manifest_key,
         active=ACTIVE_BATCH_MARK,
     )
+    # The manifest first: a batch on record always has it (the local stack requeues from it after a
+    # crash, since SQS is not journalled); one left by a refused request is never read.
+    storage.object_put(key=manifest_key, data=json.dumps(items).encode(), content_type="application/json")
     try:
-        # The manifest lets the local stack requeue what a crash left unfinished (SQS is not journalled).
-        storage.object_put(key=manifest_key, data=json.dumps(items).encode(), content_type="application/json")
-        batch.save()
-    except Exception:
-        spend_give_back(
-            user_sub=user.sub, day=day, edits=total, images=spec.count * total, cost_usd=cost * total
+        existing = batch_admit(
+            user=user,
+            batch=batch,
+            edits=total,
+            images=spec.count * total,
+            cost_usd=cost * total,
+            now=now,
+            claim=claim,
         )
-        if key:
-            idempotency_release(user, key, batch_id)
+    except ServiceError as exc:
+        _manifest_discard(manifest_key)
+        if exc.status == 429 and exc.code != "monthly_budget_exceeded":
+            raise _refusal_with_room(exc, user=user, cost=cost) from exc
         raise
+    if existing:
+        _manifest_discard(manifest_key)
+        return _batch_when_saved(user, existing), False
     messages = [
         (index, item_message(batch_id=batch_id, index=index, item=item)) for index, item in enumerate(items)
     ]
@@ -150,6 +144,13 @@ def batch_create(
         _unsent_give_back(batch, unsent)
     logger.info("batch accepted", extra={"batch_id": batch_id, "items": total, "unsent": len(unsent)})
     return batch, True
+
+
+def _manifest_discard(key: str) -> None:
+    try:
+        storage.objects_delete(keys=[key])
+    except ServiceError:
+        logger.warning("an unused batch manifest could not be removed")
 
 
 def _batch_when_saved(user: CognitoUser, batch_id: str) -> Batch:

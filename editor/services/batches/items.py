@@ -24,7 +24,7 @@ from editor.models import (
 )
 from editor.services.batches.queue import dead_letter_send, item_edit_id
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.edits.creation import EditInputs, edit_check, edit_inputs_store, edit_record
+from editor.services.edits.creation import EditInputs, edit_check, edit_inputs_store, edit_item
 from editor.services.edits.running import edit_run, finish_failed, update_conditionally
 from editor.services.spend import spend_give_back
 from editor.users import CognitoUser
@@ -215,18 +215,20 @@ def _item_create(*, batch: Batch, body: dict, edit_id: str, index: int):
         ):
             dead_letter_send(body=body, reason=f"{exc.code}: {exc.message}")
         return None, {}
+    edit = edit_item(
+        user=user,
+        edit_id=edit_id,
+        spec=checked.spec,
+        adapter=checked.adapter,
+        parent_id=None,
+        idempotency_key=None,
+        route_note=checked.route_note,
+        batch_id=batch.id.split("#", 1)[1],
+        batch_index=index,
+    )
     try:
-        edit = edit_record(
-            user=user,
-            edit_id=edit_id,
-            spec=checked.spec,
-            adapter=checked.adapter,
-            parent_id=None,
-            idempotency_key=None,
-            route_note=checked.route_note,
-            batch_id=batch.id.split("#", 1)[1],
-            batch_index=index,
-        )
+        # The item's id is fixed by its place: a redelivery finds it here and never makes a second one.
+        edit.save(condition=ImageEdit.id.does_not_exist())
     except PutError as exc:
         if not condition_failed(exc):
             raise ItemRetry("the item could not be recorded") from exc

@@ -16,12 +16,7 @@ from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.edits.admission import (
-    idempotency_claim,
-    idempotency_release,
-    quota_take,
-    request_fingerprint,
-)
+from editor.services.edits.admission import IdempotencyClaim, edit_admit, request_fingerprint
 from editor.services.edits.running import finish_failed
 from editor.services.imaging.full_resolution import view_check
 from editor.services.imaging.images import SourceImage
@@ -132,6 +127,7 @@ def edit_create(
     source, mask_source = spec.image, spec.mask
 
     edit_id = str(uuid.uuid4())
+    claim = None
     if idempotency_key:
         fingerprint = request_fingerprint(
             spec,
@@ -140,25 +136,27 @@ def edit_create(
             parent_id,
             inputs.style_image,
         )
-        existing_id = idempotency_claim(user, idempotency_key, fingerprint, edit_id)
-        if existing_id:
-            return _edit_when_saved(user, existing_id), False
-    try:
-        quota_take(user, images=spec.count, cost_usd=edit_cost(adapter, spec))
-        edit = edit_record(
-            user=user,
-            edit_id=edit_id,
-            spec=spec,
-            adapter=adapter,
-            parent_id=parent_id,
-            idempotency_key=idempotency_key,
-            route_note=route_note,
-        )
-    except Exception:
-        # Nothing was accepted: free the key, so a retry with it is a new request, not a missing edit.
-        if idempotency_key:
-            idempotency_release(user, idempotency_key, edit_id)
-        raise
+        claim = IdempotencyClaim(key=idempotency_key, fingerprint=fingerprint)
+    edit = edit_item(
+        user=user,
+        edit_id=edit_id,
+        spec=spec,
+        adapter=adapter,
+        parent_id=parent_id,
+        idempotency_key=idempotency_key,
+        route_note=route_note,
+    )
+    # One transaction: the key, the quota and budgets, the PENDING item and the tree's count, or nothing.
+    existing_id = edit_admit(
+        user=user,
+        edit=edit,
+        images=spec.count,
+        cost_usd=edit_cost(adapter, spec),
+        claim=claim,
+        root_id=edit.root_id,
+    )
+    if existing_id:
+        return _edit_when_saved(user, existing_id), False
     log_context_bind(edit_id=edit_id, task=spec.task, model_id=edit.model_id)
     logger.info("edit accepted", extra={"status": PENDING})
 
@@ -202,7 +200,7 @@ def edit_cost(adapter: ModelAdapter, spec: EditSpec) -> float:
     return adapter.estimated_cost(adapter.model_id(spec.task, spec), spec.count)
 
 
-def edit_record(
+def edit_item(
     *,
     user: CognitoUser,
     edit_id: str,
@@ -214,10 +212,8 @@ def edit_record(
     batch_id: str | None = None,
     batch_index: int | None = None,
 ) -> ImageEdit:
-    """Write the PENDING item: it exists before anything else happens, so every accepted edit can end.
-
-    A batch item's id is fixed by its place in the batch, so its write is conditional: a redelivered
-    message finds the item there (PutError, condition failed) and never makes a second one."""
+    """The PENDING item (written by edit_admit, or by a batch's worker): it exists before anything else
+    happens, so every accepted edit can end. A batch item carries its batch and its place in it."""
     source = spec.image
     edit = ImageEdit(
         id=edit_id,
@@ -249,12 +245,11 @@ def edit_record(
         edit.style_reference = storage.object_key(
             user_id=user.sub, edit_id=edit_id, name=f"style.{spec.style_image.format}"
         )
+    if edit.root_id == edit_id:
+        edit.version_count, edit.version_counted = 1, 1  # a first edit: its tree has one version
     if batch_id:
         edit.batch_id = edit.batch_key = batch_id
         edit.batch_index = batch_index
-        edit.save(condition=ImageEdit.id.does_not_exist())
-    else:
-        edit.save()
     return edit
 
 
