@@ -69,7 +69,7 @@ def api(user, sign_in):
 @pytest.fixture(scope="session")
 def gateway(local_stack):
     """The local API Gateway from infra/template.yaml in front of Zappa's handler (worker processes)."""
-    from devstack.gateway import GatewayServer
+    from devstack.gateway_server import GatewayServer
     from devstack.run import gateway_environment
 
     server = GatewayServer(environment=gateway_environment(local_stack), workers=2).start()
