@@ -76,12 +76,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         gateway: Gateway = self.server.gateway
-        url = urlsplit(self.path)
+        # The request target as sent: "//api/v1/me" is a path, not a host (urlsplit would read one).
+        if self.path.startswith("/"):
+            path, _, query = self.path.partition("?")
+        else:  # absolute form, http://host/path?query
+            url = urlsplit(self.path)
+            path, query = url.path, url.query
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
         request = IncomingRequest(
             method=self.command,
-            path=url.path or "/",
-            query=url.query,
+            path=path or "/",
+            query=query,
             headers=list(self.headers.items()),
             body=b"",
             source_ip=self.client_address[0],

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "editor.middleware.RequestContextMiddleware",
+    "editor.middleware.EncodedPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "editor.middleware.CorsMiddleware",
