@@ -75,3 +75,14 @@ def gateway(local_stack):
     server = GatewayServer(environment=gateway_environment(local_stack), workers=2).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def edge_api(user, sign_in):
+    """Like `api`, through the local API Gateway and Zappa's handler (tests/edge_client.py)."""
+    from tests.edge_client import EdgeClient
+
+    client = EdgeClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {sign_in(user['username'])['access_token']}")
+    client.user = user
+    return client
