@@ -23,9 +23,13 @@ BLOCKS = all_shell_blocks()
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    running = RunningStack(tmp_path_factory.mktemp("docs-state")).wait_ready()
-    yield running
-    running.stop()
+    running = RunningStack(tmp_path_factory.mktemp("docs-state"))
+    # One stack for every block: out of the per-test clean-up list (conftest.py), stopped here instead.
+    RunningStack.started.remove(running)
+    try:
+        yield running.wait_ready()
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="module")
