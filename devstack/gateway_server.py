@@ -23,6 +23,7 @@ from devstack.proxy_event import IncomingRequest, Response, access_log_line
 access_log = logging.getLogger("apigateway.access")
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_HEX = re.compile(rb"[0-9a-fA-F]{1,8}")
 # A client that stops sending half-way through its body is dropped after this long, as a front end
 # drops an idle connection; it never holds a thread for good.
 READ_TIMEOUT_SECONDS = 60
@@ -61,8 +62,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> tuple[bytes, bool]:
         """The body and whether it was over API Gateway's 10 MB (read and dropped, so the answer can
         be read); BadFraming if its length is malformed."""
-        if self.headers.get_all("Transfer-Encoding"):
-            raise BadFraming("Transfer-Encoding is not supported here: send a Content-Length")
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        if encodings:
+            # Both headers, or another coding than chunked: where the body ends is ambiguous (RFC 9112
+            # 6.1, the way requests are smuggled past a front end), so neither is guessed.
+            codings = [coding.strip().lower() for coding in encodings]
+            if self.headers.get_all("Content-Length") or codings != ["chunked"]:
+                raise BadFraming("Send either Content-Length or Transfer-Encoding: chunked, not both")
+            return self._read_chunked()
         length = content_length(self.headers.get_all("Content-Length") or [])
         if length > MAX_PAYLOAD_BYTES:
             remaining = length
@@ -73,6 +80,24 @@ class _Handler(BaseHTTPRequestHandler):
                 remaining -= len(chunk)
             return b"", True
         return (self.rfile.read(length) if length else b""), False
+
+    def _read_chunked(self) -> tuple[bytes, bool]:
+        body, too_large = bytearray(), False
+        while True:
+            size_text = self.rfile.readline(1026).split(b";", 1)[0].strip()
+            if not _HEX.fullmatch(size_text):
+                raise BadFraming("A chunk size is not a hexadecimal number")
+            size = int(size_text, 16)
+            if size == 0:
+                while self.rfile.readline(1026).strip():  # trailer fields, up to the blank line
+                    pass
+                return (b"" if too_large else bytes(body)), too_large
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3).strip():
+                raise BadFraming("The body ended inside a chunk")
+            too_large = too_large or len(body) + size > MAX_PAYLOAD_BYTES
+            if not too_large:  # past 10 MB: read on and drop, so the client can read the 413
+                body += chunk
 
     def _serve(self) -> None:
         gateway: Gateway = self.server.gateway

@@ -57,12 +57,40 @@ class TestFraming:
         assert elapsed < 5  # answered at once, never a thread left waiting for a body
         assert gateway.workers.invocations == before
 
-    def test_a_chunked_body_is_refused_with_a_message(self, gateway):
+    def test_a_chunked_body_is_read_like_a_sized_one(self, gateway):
+        before = gateway.workers.invocations
         status, _, body, _ = exchange(
-            gateway, request_head("POST", "/api/v1/auth/token", "Transfer-Encoding: chunked"), b"0\r\n\r\n"
+            gateway,
+            request_head(
+                "POST", "/api/v1/auth/token", "Content-Type: application/json", "Transfer-Encoding: chunked"
+            ),
+            b'9\r\n{"usernam\r\n3\r\ne":\r\n0\r\n\r\n',  # {"username": with no password: the model refuses
         )
-        assert status == 400
-        assert "Content-Length" in json.loads(body)["message"]
+        assert (status, json.loads(body)) == (400, {"message": "Invalid request body"})
+        assert gateway.workers.invocations == before
+
+    def test_a_chunked_body_reaches_the_app_whole(self, gateway):
+        body = b'{"username": "someone"}'
+        chunks = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        head = request_head(
+            "POST", "/api/v1/auth/forgot", "Content-Type: application/json", "Transfer-Encoding: chunked"
+        )
+        status, _, answer, _ = exchange(gateway, head, chunks)
+        assert (status, json.loads(answer)) == (202, {"status": "code_sent_if_account_exists"})
+
+    @pytest.mark.parametrize(
+        ("headers", "chunks"),
+        [
+            (("Transfer-Encoding: chunked", "Content-Length: 5"), b"0\r\n\r\n"),
+            (("Transfer-Encoding: gzip",), b""),
+            (("Transfer-Encoding: chunked",), b"zz\r\n\r\n"),
+        ],
+    )
+    def test_ambiguous_or_broken_chunking_is_a_clear_400(self, gateway, headers, chunks):
+        head = request_head("POST", "/api/v1/auth/token", *headers)
+        status, _, body, elapsed = exchange(gateway, head, chunks)
+        assert status == 400 and json.loads(body)["message"]
+        assert elapsed < 5
 
     def test_the_server_still_serves_after_malformed_requests(self, gateway):
         exchange(gateway, request_head("POST", "/healthz", "Content-Length: abc"))
