@@ -8,7 +8,8 @@ from typing import Any
 
 # What the local stack reports unless told otherwise: Stability's tools ACTIVE; the two Amazon families
 # LEGACY without a date (AWS lists Titan Image Generator v2 as Legacy, EOL 2026-06-30, and third parties
-# give Nova Canvas 2026-09-30; dates are left out here so the legacy families stay usable locally).
+# give Nova Canvas 2026-09-30). The app dates them itself (BEDROCK_END_OF_LIFE), so past those days they
+# are retired locally too; BEDROCK_END_OF_LIFE='{}' leaves it to this table, to try them.
 STABILITY_MODELS = (
     "stability.stable-image-inpaint-v1:0",
     "stability.stable-image-erase-object-v1:0",

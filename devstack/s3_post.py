@@ -1,8 +1,11 @@
 """Make moto's S3 browser POST (presigned POST) more like S3's: enforce the policy, apply the `tagging` field.
 
 moto 5.2.5 stores whatever is posted: it ignores the policy's expiry and conditions (content-length-range,
-exact Content-Type) and the `tagging` field. S3 refuses such uploads (403/400) and tags the object; the
-app checks uploads itself anyway (design.md section 5), and this only keeps the local stack honest.
+exact Content-Type), fields the policy does not list (acl=public-read made an object public,
+success_action_redirect redirected) and the `tagging` field. S3 refuses such uploads (403/400) and tags the
+object; the app checks uploads itself anyway (design.md section 5), and this only keeps the local stack
+honest. S3's rule (POST Policy, "Conditions"): every form field but x-amz-signature, file, policy and
+x-ignore-* must have a condition, else 403 "Invalid according to Policy: Extra input fields: ...".
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
 _installed = False
+# Form fields S3 does not look for in the policy's conditions (the signature, the policy itself, the file;
+# AWSAccessKeyId and signature are Signature Version 2's names for the first).
+EXEMPT_FIELDS = ("x-amz-signature", "file", "policy", "awsaccesskeyid", "signature")
 
 
 def _error(status: int, code: str, message: str):
@@ -39,6 +45,11 @@ def _policy_violation(response, bucket_name: str):
         return _error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.")
     if expires < dt.datetime.now(dt.UTC):
         return _error(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+    extra = _extra_fields(response, policy.get("conditions", []))
+    if extra:
+        return _error(
+            403, "AccessDenied", f"Invalid according to Policy: Extra input fields: {', '.join(extra)}"
+        )
     fields["bucket"] = bucket_name
     size = len(response.body or b"")
     for condition in policy.get("conditions", []):
@@ -67,6 +78,23 @@ def _policy_violation(response, bucket_name: str):
                 f'["{operator}", "${name}", "{wanted}"]',
             )
     return None
+
+
+def _extra_fields(response, conditions: list) -> list[str]:
+    """The posted form fields no condition names, in the order sent (S3 names them in its refusal)."""
+    named = set()
+    for condition in conditions:
+        if isinstance(condition, dict):
+            named.update(name.lower() for name in condition)
+        elif isinstance(condition, list) and len(condition) == 3 and isinstance(condition[1], str):
+            named.add(condition[1].lstrip("$").lower())
+    return [
+        name
+        for name in response.form_data
+        if name.lower() not in named
+        and name.lower() not in EXEMPT_FIELDS
+        and not name.lower().startswith("x-ignore-")
+    ]
 
 
 def _tags(xml: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from editor.errors import ServiceError
+from editor.flags import StrictBooleanField
 from editor.services.bedrock.catalog import ADAPTERS
 from editor.services.bedrock.tasks import (
     ASPECT_RATIOS,
@@ -81,6 +82,10 @@ class EditCreateInput(serializers.Serializer):
     parent_id = serializers.UUIDField(required=False)
     parent_output = serializers.IntegerField(
         required=False, min_value=0, max_value=4, help_text="Which result of parent_id to edit (from 0)."
+    )
+    dry_run = StrictBooleanField(
+        required=False,
+        help_text="true: only check the request (as ?dry_run=1). Also 1/0 or false; anything else is a 400.",
     )
     wait = serializers.FloatField(
         required=False,
@@ -231,6 +236,9 @@ class UploadOutput(serializers.Serializer):
     fields = serializers.DictField(child=serializers.CharField())
     expires_in = serializers.IntegerField(help_text="Seconds the POST may start within.")
     max_bytes = serializers.IntegerField()
+    size = serializers.IntegerField(
+        help_text="The declared size: S3 takes a file of exactly this many bytes."
+    )
 
 
 class UploadPreviewOutput(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -16,6 +17,14 @@ IMAGEEDIT_ENV = env.str("IMAGEEDIT_ENV", default="local")
 if IMAGEEDIT_ENV not in ("local", "production"):
     raise ImproperlyConfigured("IMAGEEDIT_ENV must be 'local' or 'production'.")
 IS_PRODUCTION = IMAGEEDIT_ENV == "production"
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def required(name: str, local_default: str) -> str:
@@ -124,6 +133,19 @@ BEDROCK_INFERENCE_PROFILE_PREFIX = env.str("BEDROCK_INFERENCE_PROFILE_PREFIX", d
 BEDROCK_CONNECT_TIMEOUT_SECONDS = env.float("BEDROCK_CONNECT_TIMEOUT_SECONDS", default=5)
 BEDROCK_READ_TIMEOUT_SECONDS = env.float("BEDROCK_READ_TIMEOUT_SECONDS", default=120)
 BEDROCK_MAX_ATTEMPTS = env.int("BEDROCK_MAX_ATTEMPTS", default=2)
+# Published end-of-life dates (YYYY-MM-DD) for models whose control-plane answer carries none: from that
+# day the model counts as retired (its tasks go to Stability or are refused with a 410). A date the control
+# plane gives wins. Titan's is AWS's own; Nova Canvas's is from third-party pages (checked 2026-11).
+BEDROCK_END_OF_LIFE = env.json(
+    "BEDROCK_END_OF_LIFE",
+    default={"amazon.titan-image-generator-v2:0": "2026-06-30", "amazon.nova-canvas-v1:0": "2026-09-30"},
+)
+if not isinstance(BEDROCK_END_OF_LIFE, dict) or not all(
+    isinstance(date, str) and _is_date(date) for date in BEDROCK_END_OF_LIFE.values()
+):
+    raise ImproperlyConfigured(
+        'BEDROCK_END_OF_LIFE must map model ids to dates: {"<model id>": "YYYY-MM-DD"}.'
+    )
 # How long a model's lifecycle (Bedrock's GetFoundationModel) is trusted before asking again.
 BEDROCK_LIFECYCLE_CACHE_SECONDS = env.int("BEDROCK_LIFECYCLE_CACHE_SECONDS", default=6 * 3600)
 # The job runs inside one Lambda invocation: all Bedrock attempts must end before it is killed.
@@ -194,6 +216,13 @@ if C2PA_ON_SIGNING_FAILURE not in ("fail", "unsigned"):
 C2PA_INCLUDE_PROMPT = env.bool("C2PA_INCLUDE_PROMPT", default=False)
 # Set by the local stack: its certificate is a development one, and results say so.
 C2PA_DEVELOPMENT = env.bool("C2PA_DEVELOPMENT", default=False)
+# Whom the Content Credentials panel trusts. This deployment's own root (PEM); empty: the self-signed
+# certificates of C2PA_CERT_CHAIN. And the C2PA trust list (a PEM bundle of its anchors, e.g. the C2PA
+# conformance program's C2PA-TRUST-LIST.pem): signers under it are "C2PA-trusted"; others "unknown".
+C2PA_DEPLOYMENT_ROOT_CERT = env.str("C2PA_DEPLOYMENT_ROOT_CERT", default="")
+C2PA_TRUST_LIST_PATH = env.str("C2PA_TRUST_LIST_PATH", default="")
+if C2PA_TRUST_LIST_PATH and not Path(C2PA_TRUST_LIST_PATH).is_file():
+    raise ImproperlyConfigured(f"C2PA_TRUST_LIST_PATH: no file at {C2PA_TRUST_LIST_PATH}.")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 # --- API -------------------------------------------------------------------------------------------

@@ -86,3 +86,10 @@ def edge_api(user, sign_in):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {sign_in(user['username'])['access_token']}")
     client.user = user
     return client
+
+
+@pytest.fixture
+def legacy_models_in_service(settings):
+    """Nova Canvas and Titan as an account with access past their published end of life would see them
+    (the local control plane's LEGACY, without a date): for tests of those families' adapters."""
+    settings.BEDROCK_END_OF_LIFE = {}

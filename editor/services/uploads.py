@@ -33,6 +33,10 @@ UPLOAD_TAGGING_XML = (
 )
 
 
+# A form field S3 keeps as the object's user metadata "declared-size" (x-amz-meta-* fields become metadata).
+DECLARED_SIZE_FIELD = "x-amz-meta-declared-size"
+
+
 def upload_limits_describe() -> str:
     """What a person may drop into the editor, in words, from the upload settings."""
     megapixels = f"{settings.MAX_PHOTO_PIXELS / 1e6:g}"
@@ -51,7 +55,8 @@ def _unavailable() -> ServiceError:
 
 
 def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: str | None = None) -> dict:
-    """A presigned POST for one photo: exact content type, size range, 5 minutes, the person's own key."""
+    """A presigned POST for one photo: exact content type, exactly the declared size, 5 minutes, the
+    person's own key."""
     if CONTENT_TYPE_FORMATS.get(content_type.strip().lower()) is None:
         raise ServiceError(
             "unsupported_image_format",
@@ -66,7 +71,9 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
         )
     upload_id = str(uuid.uuid4())
     key = upload_key(user_id=user.sub, upload_id=upload_id)
-    fields = {"Content-Type": content_type, "tagging": UPLOAD_TAGGING_XML}
+    # The declared size binds the POST (S3 refuses any other length) and rides along as metadata, so the
+    # object says what was promised: upload_get compares the two before an edit uses it.
+    fields = {"Content-Type": content_type, "tagging": UPLOAD_TAGGING_XML, DECLARED_SIZE_FIELD: str(size)}
     try:
         post = aws_client("s3").generate_presigned_post(
             Bucket=settings.S3_BUCKET,
@@ -75,7 +82,8 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
             Conditions=[
                 {"Content-Type": content_type},
                 {"tagging": UPLOAD_TAGGING_XML},
-                ["content-length-range", 1, settings.MAX_PHOTO_BYTES],
+                {DECLARED_SIZE_FIELD: str(size)},
+                ["content-length-range", size, size],
             ],
             ExpiresIn=settings.UPLOAD_POST_TTL_SECONDS,
         )
@@ -90,6 +98,7 @@ def upload_create(*, user: CognitoUser, content_type: str, size: int, filename: 
         "fields": post["fields"],
         "expires_in": settings.UPLOAD_POST_TTL_SECONDS,
         "max_bytes": settings.MAX_PHOTO_BYTES,
+        "size": size,
     }
 
 
@@ -145,6 +154,18 @@ def upload_get(*, user: CognitoUser, upload_id: str, role: str = "image") -> Upl
         _discard(key)
         raise ServiceError("upload_expired", "This upload has expired; upload the file again.", status=410)
     size = int(head["ContentLength"])
+    declared = (head.get("Metadata") or {}).get("declared-size")
+    if declared is None or not declared.isdigit() or int(declared) != size:
+        # S3 enforces the policy; this check does not depend on it (nor on a stand-in that might not):
+        # an object without its declared size, or of another size, was not posted as offered.
+        _discard(key)
+        promised = f"{int(declared):,} bytes" if declared and declared.isdigit() else "no size"
+        raise ServiceError(
+            "upload_size_mismatch",
+            f"The uploaded file is {size:,} bytes, but {promised} were declared when the upload was "
+            "offered. Upload the file again, declaring its exact size.",
+            status=422,
+        )
     if size > settings.MAX_PHOTO_BYTES:
         _discard(key)
         raise ServiceError(

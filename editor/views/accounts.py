@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.errors import ServiceError
+from editor.flags import query_flag_read
 from editor.openapi import OpenApiParameter, extend_schema, inline_serializer
 from editor.serializers import MeOutput, RefreshInput, SignInInput, TokensOutput
 from editor.services.auth import accounts, pool_rules
@@ -221,15 +222,22 @@ class SignOutApi(APIView):
 
     @extend_schema(
         request=SignOutInput,
-        parameters=[OpenApiParameter("everywhere", bool, description="1: end every sign-in (GlobalSignOut)")],
+        parameters=[
+            OpenApiParameter(
+                "everywhere",
+                bool,
+                description="1 or true: end every sign-in (GlobalSignOut); 0 or false: this one only",
+            )
+        ],
         responses={200: None},
         description="Revoke a refresh token and the access tokens issued from it (RevokeToken), or with "
         "?everywhere=1 and a Bearer token end every sign-in of the person (GlobalSignOut).",
     )
     def post(self, request):
+        everywhere = query_flag_read(query=request.query_params, name="everywhere")
         data = self.SignOutInput(data=request.data)
         data.is_valid(raise_exception=True)
-        if request.query_params.get("everywhere") in ("1", "true"):
+        if everywhere:
             if request.user is None:
                 raise ServiceError(
                     "not_authenticated", "Send your access token to sign out everywhere.", status=401

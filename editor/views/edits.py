@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from editor.errors import ServiceError
+from editor.flags import query_flag_read
 from editor.models import ACTIVE_STATUSES
 from editor.openapi import OpenApiParameter, extend_schema
 from editor.parsers import FormParser, JSONParser, MultiPartParser
@@ -57,8 +58,9 @@ class EditCreateApi(APIView):
                 bool,
                 OpenApiParameter.QUERY,
                 required=False,
-                description="1: only check the request; answer 200 with the model, size and estimated cost. "
-                "Nothing is recorded or counted.",
+                description="1 or true: only check the request; answer 200 with the model, size and "
+                "estimated cost. Nothing is recorded or counted. 0 or false (or absent): run it. Any other "
+                "value is a 400.",
             ),
         ],
         responses={201: EditOutput, 202: EditOutput, 200: EditOutput},
@@ -67,6 +69,8 @@ class EditCreateApi(APIView):
         "`?dry_run=1`: the checks only, 200 with what would run and its estimated cost.",
     )
     def post(self, request):
+        # Read first: a misspelt dry run must be refused before anything could run (and bill) an edit.
+        dry_run = query_flag_read(query=request.query_params, name="dry_run")
         idempotency_key = request.headers.get("Idempotency-Key", "")
         if len(idempotency_key) > IDEMPOTENCY_KEY_MAX_LENGTH:
             # Cutting it would make two different keys one: refuse instead.
@@ -87,7 +91,13 @@ class EditCreateApi(APIView):
             parent_id=str(values["parent_id"]) if "parent_id" in values else None,
             parent_output=values.get("parent_output", 0),
         )
-        if request.query_params.get("dry_run") in ("1", "true"):
+        if "dry_run" in values:
+            if "dry_run" in request.query_params and values["dry_run"] != dry_run:
+                raise ServiceError(
+                    "invalid_flag", "dry_run is in the query string and in the body with different values."
+                )
+            dry_run = values["dry_run"]
+        if dry_run:
             return Response(edit_dry_run(user=request.user, spec=values["spec"], inputs=inputs))
         edit, created = edit_create(
             user=request.user, spec=values["spec"], inputs=inputs, idempotency_key=idempotency_key or None

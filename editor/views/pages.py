@@ -208,7 +208,11 @@ def edit_detail(request, user, edit_id: str):
 @require_POST
 @signin_required
 def edit_delete_page(request, user, edit_id: str):
-    children = KEEP_CHILDREN if request.POST.get("children") == KEEP_CHILDREN else DELETE_BRANCH
+    children = request.POST.get("children", DELETE_BRANCH)
+    if children not in (DELETE_BRANCH, KEEP_CHILDREN):
+        # A misspelt choice must not fall back to the wider deletion.
+        message = f"children must be '{DELETE_BRANCH}' or '{KEEP_CHILDREN}'; nothing was deleted."
+        return _service_error_page(request, ServiceError("invalid_choice", message))
     try:
         deleted = version_delete(user=user, edit_id=edit_id, children=children)
     except ServiceError as exc:

@@ -244,12 +244,13 @@ def test_problems_are_explained_and_a_double_click_runs_one_edit(
 
 
 def test_continue_from_the_second_of_two_results(local_stack, gateway, make_user, page, tmp_path):
-    """Nova makes two images; continuing the second sends parent_id and parent_output, uploads nothing."""
+    """Two images (two candidates of the default model); continuing the second sends parent_id and
+    parent_output, uploads nothing. (This used Nova Canvas, retired since 2026-09-30.)"""
     from playwright.sync_api import expect
 
     username, sub = make_user("browser")
     photo = tmp_path / "photo.png"
-    write_photo(photo)  # 1200 x 800: sides divisible by 16, as Nova Canvas needs
+    write_photo(photo)  # 1200 x 800
     sign_in(page, gateway.url, username, PASSWORD)
     expect(page.locator("#model")).to_have_value("stability")  # the editor is up, its models loaded
     page.set_input_files("#image-input", str(photo))
@@ -257,7 +258,6 @@ def test_continue_from_the_second_of_two_results(local_stack, gateway, make_user
     paint(page, 0.4, 0.6, 0.5)
     page.locator("#prompt").fill("a calm sky")
     page.locator("#advanced summary").click()
-    page.locator("#model").select_option("nova")
     page.locator("#count").select_option("2")
     page.get_by_role("button", name="Run inpaint").click()
     first_id = wait_for_result(page)

@@ -55,6 +55,7 @@ def spec_for(family: str, task: str) -> EditSpec:
         fields.update(left=32, down=16)
     # Every optional number a tool documents, so the body must carry each under its documented name.
     tool_numbers = {
+        "upscale_conservative": {"creativity": 0.35},
         "upscale_creative": {"creativity": 0.3},
         "sketch": {"control_strength": 0.6},
         "structure": {"control_strength": 0.6},

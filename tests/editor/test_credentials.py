@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from editor.models import FAILED, SUCCEEDED, ImageEdit
 from editor.services import storage
 from editor.services.bedrock.generation import GeneratedImage
-from editor.services.c2pa.manifest import COMPOSITE, GENERATED, image_sign
+from editor.services.c2pa.manifest import COMPOSITE, GENERATED, image_sign, manifest_definition
+from editor.services.c2pa.reading import credentials_read
 from editor.services.c2pa.signing import signature_raw
 from tests.editor.test_edits_api import mask_png, photo_png, post_edit
 from tests.editor.test_pages import page_sign_in
@@ -165,3 +166,132 @@ def test_kms_der_signatures_become_cose_raw_signatures():
     assert len(raw) == 64
     r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
     key.public_key().verify(encode_dss_signature(r, s), b"claim", ec.ECDSA(hashes.SHA256()))
+
+
+# --- issue 19, finding 10: a valid signature is not a known signer ---------------------------------------
+
+
+def _pem(certificate) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def foreign_signer(*, root=None, serial: int | None = None):
+    """A signer this deployment never configured: its own key, a certificate under `root` (or a new root).
+    Returns (key, leaf certificate, root key, root certificate)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from devstack.signing import _root, signer_certificate
+
+    root_key, root_cert = root or _root(None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = signer_certificate(key.public_key(), root_key, root_cert)
+    if serial is not None:
+        # The same certificate with a chosen serial number (to copy another signer's identity).
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "copycat")]))
+            .issuer_name(root_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(leaf.not_valid_before_utc)
+            .not_valid_after(leaf.not_valid_after_utc)
+        )
+        for extension in leaf.extensions:
+            builder = builder.add_extension(extension.value, critical=extension.critical)
+        leaf = builder.sign(root_key, hashes.SHA256())
+    return key, leaf, root_key, root_cert
+
+
+def signed_by(key, chain: str) -> bytes:
+    """A PNG with a valid C2PA manifest, signed by `key` with the certificate chain `chain`."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(out, "PNG")
+    edit = ImageEdit(id="f" * 8 + "-foreign", task="generate", prompt="")
+    definition = manifest_definition(edit=edit, model_id="elsewhere", content_type="image/png", edited=False)
+
+    def sign(data: bytes) -> bytes:
+        return signature_raw(key.sign(data, ec.ECDSA(hashes.SHA256())))
+
+    settings_ = c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}})
+    with (
+        c2pa.Context(settings_) as context,
+        c2pa.Builder(definition, context) as builder,
+        c2pa.Signer.from_callback(sign, c2pa.C2paSigningAlg.ES256, chain, None) as signer,
+    ):
+        signed = io.BytesIO()
+        builder.sign(signer, "image/png", io.BytesIO(out.getvalue()), signed)
+    return signed.getvalue()
+
+
+def trust_list(tmp_path, *certificates) -> str:
+    path = tmp_path / "C2PA-TRUST-LIST.pem"
+    path.write_text("".join(_pem(certificate) for certificate in certificates))
+    return str(path)
+
+
+def test_this_deployments_results_say_they_are_signed_by_it(api, user):
+    edit = succeeded(post_edit(api, "erase", image=photo_png(), mask=mask_png()))
+    panel = credentials_read(data=stored_output(edit["id"])[0], content_type="image/png")
+    assert (panel["verified"], panel["trusted"], panel["trust"]) == (True, True, "deployment")
+    assert panel["trust_label"] == "Signed by this deployment" and panel["problems"] == []
+    page = page_sign_in(user["username"]).get(f"/edits/{edit['id']}").content.decode()
+    assert 'data-credentials-trust="deployment"' in page and "Signed by this deployment." in page
+
+
+def test_a_valid_signature_by_an_unknown_signer_is_said_to_be_one(api, user):
+    edit = succeeded(post_edit(api, "erase", image=photo_png(), mask=mask_png()))
+    key, leaf, _, root = foreign_signer()
+    foreign = signed_by(key, _pem(leaf) + _pem(root))
+    panel = credentials_read(data=foreign, content_type="image/png")
+    assert panel["verified"] and panel["state"] == "Valid"  # the signature itself is fine
+    assert (panel["trusted"], panel["trust"]) == (False, "unknown")
+    assert panel["trust_label"] == "Valid signature, unknown signer"
+    # What the detail page shows when such an image is what is stored.
+    storage.object_put(key=ImageEdit.get(edit["id"]).outputs[0].key, data=foreign, content_type="image/png")
+    page = page_sign_in(user["username"]).get(f"/edits/{edit['id']}").content.decode()
+    assert 'data-credentials-trust="unknown"' in page and "Valid signature, unknown signer." in page
+    assert "Signed by this deployment" not in page
+
+
+def test_a_signer_on_the_configured_c2pa_trust_list_is_c2pa_trusted(settings, tmp_path):
+    key, leaf, _, root = foreign_signer()
+    settings.C2PA_TRUST_LIST_PATH = trust_list(tmp_path, root)
+    panel = credentials_read(data=signed_by(key, _pem(leaf) + _pem(root)), content_type="image/png")
+    assert (panel["trusted"], panel["trust"]) == (True, "c2pa")
+    assert panel["trust_label"] == "Signed by a C2PA-trusted signer"
+    settings.C2PA_TRUST_LIST_PATH = ""  # without the list, the same image is an unknown signer's
+    again = credentials_read(data=signed_by(key, _pem(leaf) + _pem(root)), content_type="image/png")
+    assert again["trust"] == "unknown"
+
+
+def test_a_deployment_certified_by_a_listed_ca_is_itself_and_others_under_that_ca_are_not(settings, tmp_path):
+    """A production deployment whose certificate a CA on the C2PA list issued: no root of its own."""
+    listed_ca = foreign_signer()[2:]
+    key, leaf, _, root = foreign_signer(root=listed_ca)
+    settings.C2PA_TRUST_LIST_PATH = trust_list(tmp_path, root)
+    settings.C2PA_CERT_CHAIN = _pem(leaf)  # this deployment's chain: the signer alone, no self-signed root
+    ours = credentials_read(data=signed_by(key, _pem(leaf) + _pem(root)), content_type="image/png")
+    assert ours["trust"] == "deployment"
+    other_key, other_leaf, _, _ = foreign_signer(root=listed_ca)
+    theirs = credentials_read(
+        data=signed_by(other_key, _pem(other_leaf) + _pem(root)), content_type="image/png"
+    )
+    assert theirs["trust"] == "c2pa"
+    # The same issuer name and serial number under a root nobody listed is not this deployment.
+    copy_key, copy_leaf, _, copy_root = foreign_signer(serial=leaf.serial_number)
+    copied = credentials_read(
+        data=signed_by(copy_key, _pem(copy_leaf) + _pem(copy_root)), content_type="image/png"
+    )
+    assert copied["trust"] == "unknown"
+
+
+def test_a_trust_list_path_that_does_not_exist_stops_the_app():
+    from tests.test_settings import PRODUCTION, manage
+
+    result = manage("check", environment={**PRODUCTION, "C2PA_TRUST_LIST_PATH": "/nonexistent/list.pem"})
+    assert result.returncode != 0 and "C2PA_TRUST_LIST_PATH" in result.stderr

@@ -279,6 +279,7 @@ class TestInputValidation:
             post_edit(api, image=photo_png(), mask=mask_png(), prompt="x"), 413, "image_too_large"
         )
 
+    @pytest.mark.usefixtures("legacy_models_in_service")
     def test_model_limits_checked_before_calling(self, api):
         response = post_edit(api, image=photo_png(), mask=mask_png(), prompt="x" * 600, model="titan")
         self.assert_error(response, 400, "invalid_for_model")
@@ -369,7 +370,7 @@ class TestHistoryAndOwnership:
             "Edit": ["inpaint", "erase", "replace", "recolor"],
             "Extend": ["outpaint"],
             "Cut out": ["remove_background"],
-            "Enhance": ["upscale", "upscale_fast", "upscale_creative"],
+            "Enhance": ["upscale", "upscale_fast", "upscale_conservative", "upscale_creative"],
             "Create": ["generate", "sketch", "structure", "style_guide", "style_transfer"],
         }
         keys = {
@@ -459,11 +460,12 @@ class TestStaleEdits:
         assert ImageEdit.get(edit["id"], consistent_read=True).active is None
 
 
+@pytest.mark.usefixtures("legacy_models_in_service")
 def test_continue_from_any_result_of_a_multi_image_edit(api):
     """Nova makes several images per request; parent_output picks which one to edit next."""
     photo, mask = photo_png(320, 320), mask_png(320, 320, (100, 100, 200, 200))
     first = post_edit(api, image=photo, mask=mask, prompt="grass", model="nova", count=2).json()
-    assert first["status"] == SUCCEEDED, first["error"]
+    assert first["status"] == SUCCEEDED and first["model"] == "nova", first["error"]
     assert len(first["outputs"]) == 2
     # The local engine varies its fill per copy, so picking the wrong one would show.
     assert fetch(first["outputs"][0]["url"]) != fetch(first["outputs"][1]["url"])

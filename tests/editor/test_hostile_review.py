@@ -119,7 +119,7 @@ class TestIdempotencyKeyLength:
         assert [edit["id"] for edit in history(api)] == [first.json()["id"]]
 
 
-@pytest.mark.usefixtures("local_stack")
+@pytest.mark.usefixtures("local_stack", "legacy_models_in_service")  # the engine's gaps, not retirements
 class TestUnavailableTasks:
     def unavailable(self, api) -> list[tuple[str, str]]:
         """(family, task) pairs /api/v1/models marks unavailable: the one source both must agree on."""

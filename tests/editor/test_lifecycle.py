@@ -29,8 +29,10 @@ def engine_call(local_stack, method: str, path: str, payload: dict | None = None
 
 
 @pytest.fixture
-def lifecycle(local_stack):
-    """Change what the local control plane says; restore it (and forget the app's cache) afterwards."""
+def lifecycle(local_stack, settings):
+    """Change what the local control plane says; restore it (and forget the app's cache) afterwards. The
+    published end-of-life dates are set aside: these tests are about the control plane's own answer."""
+    settings.BEDROCK_END_OF_LIFE = {}
 
     def set_model(model_id: str, **fields) -> None:
         engine_call(local_stack, "POST", "/_engine/lifecycle", {"modelId": model_id, **fields})
@@ -125,3 +127,69 @@ def test_the_answer_is_cached_for_hours(local_stack, lifecycle):
     assert model_lifecycle(TITAN).status == "LEGACY"  # still the cached answer
     lifecycle_cache_clear()
     assert model_lifecycle(TITAN).status == "INACCESSIBLE"
+
+
+# --- published end-of-life dates (issue 19): Nova Canvas's LEGACY comes without one ----------------------
+
+
+def test_today_nova_canvas_and_titan_are_past_their_published_end_of_life(api):
+    """With today's date and the deployment's defaults, no clock set back or forward."""
+    lifecycle_cache_clear()
+    today = dt.datetime.now(dt.UTC).date()
+    assert today >= dt.date(2026, 9, 30), "this test states today's facts; see BEDROCK_END_OF_LIFE"
+    nova, titan = family(api, "nova"), family(api, "titan")
+    assert nova["retired"] and nova["end_of_life"] == "2026-09-30"
+    assert titan["retired"] and titan["end_of_life"] == "2026-06-30"
+    for task in nova["tasks"]:
+        assert task["lifecycle"] == {"status": "RETIRED", "end_of_life": "2026-09-30"}
+        assert not task["available"]
+    routed = next(t for t in nova["tasks"] if t["task"] == "inpaint")
+    assert "end of life on 2026-09-30" in routed["note"]
+    assert "run on Stability AI Image Services instead" in routed["note"]
+
+
+def test_today_a_nova_request_runs_on_stability_with_a_note(api):
+    lifecycle_cache_clear()
+    edit = post_edit(api, "remove_background", image=photo_png(), model="nova").json()
+    assert edit["status"] == "SUCCEEDED", edit["error"]
+    assert edit["model"] == "stability"
+    assert edit["model_id"] == "stability.stable-image-remove-background-v1:0"
+    assert "Amazon Nova Canvas" in edit["route_note"] and "2026-09-30" in edit["route_note"]
+
+
+def test_today_a_nova_task_without_an_equivalent_is_a_410_naming_the_successor(api):
+    lifecycle_cache_clear()
+    response = post_edit(api, "erase", image=photo_png(), mask=mask_png(), model="nova")
+    error = assert_json_error(response, 410)
+    assert error["code"] == "model_retired" and "2026-09-30" in error["message"]
+    assert "Stability AI Image Services" in error["message"] and "'stability'" in error["message"]
+    assert history(api) == []
+
+
+def test_a_published_date_to_come_is_shown_and_the_model_still_runs(api, settings):
+    lifecycle_cache_clear()
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+    settings.BEDROCK_END_OF_LIFE = {NOVA: tomorrow}
+    nova = family(api, "nova")
+    assert nova["legacy"] and not nova["retired"] and nova["end_of_life"] == tomorrow
+    inpaint = next(t for t in nova["tasks"] if t["task"] == "inpaint")
+    assert inpaint["available"] and inpaint["lifecycle"] == {"status": "LEGACY", "end_of_life": tomorrow}
+    edit = post_edit(api, "remove_background", image=photo_png(320, 320), model="nova").json()
+    assert edit["status"] == "SUCCEEDED" and edit["model"] == "nova" and edit["route_note"] is None
+    settings.BEDROCK_END_OF_LIFE = {NOVA: dt.datetime.now(dt.UTC).date().isoformat()}
+    assert family(api, "nova")["retired"]  # from the day itself
+
+
+def test_the_control_planes_own_date_wins_over_the_published_one(api, lifecycle, settings):
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).replace(microsecond=0)
+    lifecycle(NOVA, status="LEGACY", endOfLifeTime=later.isoformat().replace("+00:00", "Z"))
+    settings.BEDROCK_END_OF_LIFE = {NOVA: "2026-09-30"}
+    nova = family(api, "nova")
+    assert not nova["retired"] and nova["end_of_life"] == later.date().isoformat()
+
+
+def test_a_published_date_past_makes_an_absent_model_retired_not_inaccessible(api, lifecycle, settings):
+    lifecycle(NOVA, status="ABSENT")
+    settings.BEDROCK_END_OF_LIFE = {NOVA: "2026-09-30"}
+    response = post_edit(api, "erase", image=photo_png(), mask=mask_png(), model="nova")
+    assert assert_json_error(response, 410)["code"] == "model_retired"

@@ -206,6 +206,7 @@ def test_upload_ids_that_are_not_usable_are_refused(api, make_user, sign_in, set
     assert expired.status_code == 410 and expired.json()["error"]["code"] == "upload_expired"
 
 
+@pytest.mark.usefixtures("legacy_models_in_service")
 def test_a_whole_image_task_says_what_size_the_model_worked_at(api):
     data = encoded(photo_like(1600, 1200), "jpeg", quality=90)
     body = finished(api, edit(api, task="remove_background", model="titan", upload_id=upload(api, data)))

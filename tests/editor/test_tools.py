@@ -113,3 +113,66 @@ def test_several_candidates_are_several_calls_each_with_its_seed(api):
 def test_a_tool_that_gives_the_same_image_every_time_is_asked_for_one(api):
     response = post_edit(api, "upscale_fast", image=photo_png(), count=2)
     assert "same image every time" in assert_json_error(response, 400)["message"]
+
+
+# --- issue 19: conservative upscale is a tool of its own, so every Stability tool is listed -----------
+
+# The thirteen Stability AI Image Services on Bedrock (AWS's page "Stability AI Image Services").
+STABILITY_TOOLS = {
+    "stability.stable-image-inpaint-v1:0",
+    "stability.stable-image-erase-object-v1:0",
+    "stability.stable-image-search-replace-v1:0",
+    "stability.stable-image-search-recolor-v1:0",
+    "stability.stable-outpaint-v1:0",
+    "stability.stable-image-remove-background-v1:0",
+    "stability.stable-fast-upscale-v1:0",
+    "stability.stable-conservative-upscale-v1:0",
+    "stability.stable-creative-upscale-v1:0",
+    "stability.stable-image-control-sketch-v1:0",
+    "stability.stable-image-control-structure-v1:0",
+    "stability.stable-image-style-guide-v1:0",
+    "stability.stable-style-transfer-v1:0",
+}
+
+
+def test_models_list_all_thirteen_stability_tools_each_as_a_task(api):
+    answer = api.get("/api/v1/models").json()
+    stability = next(m for m in answer["models"] if m["family"] == "stability")
+    by_model: dict[str, list[str]] = {}
+    for task in stability["tasks"]:
+        by_model.setdefault(task["model_id"], []).append(task["task"])
+    assert set(by_model) >= STABILITY_TOOLS
+    # Each tool has a task of its own (the automatic "upscale" shares fast upscale's model id).
+    assert by_model["stability.stable-conservative-upscale-v1:0"] == ["upscale_conservative"]
+    rule = next(t for t in answer["tasks"] if t["task"] == "upscale_conservative")
+    assert rule["prompt"] == "required" and rule["fields"] == ["prompt", "negative_prompt", "creativity"]
+    conservative = next(t for t in stability["tasks"] if t["task"] == "upscale_conservative")
+    assert conservative["available"] and conservative["usd_per_image"] == pytest.approx(0.40)
+
+
+def test_conservative_upscale_runs_locally_labelled_as_a_plain_upscale(api):
+    edit = post_edit(
+        api, "upscale_conservative", image=photo_png(128, 96), prompt="a gradient", creativity=0.35, seed=5
+    ).json()
+    assert edit["status"] == SUCCEEDED, edit["error"]
+    assert edit["model_id"] == "stability.stable-conservative-upscale-v1:0"
+    assert "Lanczos" in edit["engine_note"]  # the local engine says what it did instead
+    output = edit["outputs"][0]
+    assert output["width"] > 128 and output["width"] / output["height"] == pytest.approx(128 / 96, rel=0.02)
+    assert edit["parameters"]["creativity"] == 0.35
+
+
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [({"creativity": 0.1}, "between 0.2 and 0.5"), ({}, "needs a prompt")],
+)
+def test_conservative_upscale_refuses_what_the_model_would(api, fields, needle):
+    response = post_edit(
+        api,
+        "upscale_conservative",
+        image=photo_png(),
+        **fields,
+        **({"prompt": "a gradient"} if "creativity" in fields else {}),
+    )
+    assert needle in assert_json_error(response, 400)["message"]
+    assert history(api) == []

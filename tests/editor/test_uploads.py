@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import pytest
@@ -10,7 +12,14 @@ from django.conf import settings
 
 from editor.errors import ServiceError
 from editor.services.aws import aws_client
-from editor.services.uploads import UPLOAD_TAG, upload_copy, upload_get, upload_key, uploads_sweep
+from editor.services.uploads import (
+    DECLARED_SIZE_FIELD,
+    UPLOAD_TAG,
+    upload_copy,
+    upload_get,
+    upload_key,
+    uploads_sweep,
+)
 from editor.users import CognitoUser
 from tests.editor.photo_samples import encoded, photo_like
 
@@ -98,9 +107,10 @@ def test_unknown_and_foreign_uploads_are_not_found(api, owner, make_user):
 
 
 def test_what_s3_let_through_is_checked_by_the_app(api, owner, settings):
-    # moto does not enforce the policy's content-length-range or content type: the app must.
-    offered = offer(api, content_type="image/jpeg", size=100).json()
-    assert post_to_s3(offered, b"GIF89a" + b"\0" * 500, "image/jpeg").status_code in (200, 201, 204)
+    # The policy binds the content type's header only: the app checks the content.
+    gif = b"GIF89a" + b"\0" * 500
+    offered = offer(api, content_type="image/jpeg", size=len(gif)).json()
+    assert post_to_s3(offered, gif, "image/jpeg").status_code in (200, 201, 204)
     with pytest.raises(ServiceError) as wrong_type:
         upload_get(user=owner, upload_id=offered["upload_id"])
     assert wrong_type.value.status == 415
@@ -148,3 +158,98 @@ def test_the_local_bucket_enforces_the_post_policy_as_s3_does(api, settings):
     wrong_type = dict(offered, fields={**offered["fields"], "Content-Type": "text/html"})
     refused = post_to_s3(wrong_type, b"\x89PNG\r\n\x1a\n", "text/html")
     assert refused.status_code == 403 and "content-type" in refused.text
+
+
+# --- issue 19, finding 8: the declared size binds the POST; fields the policy does not list are refused --
+
+
+def test_the_offer_binds_the_post_to_the_declared_size(api):
+    offered = offer(api, content_type="image/png", size=100).json()
+    policy = json.loads(base64.b64decode(offered["fields"]["policy"]))
+    assert ["content-length-range", 100, 100] in policy["conditions"]
+    assert offered["size"] == 100 and offered["fields"][DECLARED_SIZE_FIELD] == "100"
+
+
+@pytest.mark.parametrize(
+    ("posted", "status", "code"), [(5_000_000, 400, "EntityTooLarge"), (99, 400, "EntityTooSmall")]
+)
+def test_a_file_of_another_size_than_declared_is_refused_by_the_bucket(gateway, api, posted, status, code):
+    # As a REST client arrives: the offer through the gateway, the file straight to the bucket.
+    token = api._credentials["HTTP_AUTHORIZATION"]
+    response = requests.post(
+        f"{gateway.url}/api/v1/uploads",
+        json={"content_type": "image/png", "size": 100},
+        headers={"Authorization": token},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    offered = response.json()
+    refused = post_to_s3(offered, b"\x89PNG\r\n\x1a\n" + b"\0" * (posted - 8), "image/png")
+    assert refused.status_code == status and f"<Code>{code}</Code>" in refused.text
+    assert not stored(offered)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("acl", "public-read"),
+        ("success_action_redirect", "https://example.com/"),
+        ("x-amz-meta-declared-size", "1"),
+    ],
+)
+def test_fields_the_policy_does_not_list_are_refused_as_s3_does(api, field, value):
+    data = encoded(photo_like(64, 64), "png")
+    offered = offer(api, content_type="image/png", size=len(data)).json()
+    fields = {**offered["fields"], field: value}
+    if field == DECLARED_SIZE_FIELD:
+        # Listed by the policy, so not extra: a changed value fails its condition instead.
+        refused = post_to_s3(dict(offered, fields=fields), data, "image/png")
+        assert refused.status_code == 403 and "Policy Condition failed" in refused.text
+        return
+    refused = requests.post(
+        offered["url"],
+        data=fields,
+        files={"file": ("photo", data, "image/png")},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert refused.status_code == 403, refused.text
+    assert "<Code>AccessDenied</Code>" in refused.text
+    assert f"Invalid according to Policy: Extra input fields: {field}" in refused.text
+    assert "Location" not in refused.headers and not stored(offered)
+
+
+def test_x_ignore_fields_are_allowed_as_s3_allows_them(api, owner):
+    data = encoded(photo_like(64, 64), "png")
+    offered = offer(api, content_type="image/png", size=len(data)).json()
+    fields = {**offered["fields"], "x-ignore-note": "anything"}
+    assert post_to_s3(dict(offered, fields=fields), data, "image/png").status_code == 204
+    assert upload_get(user=owner, upload_id=offered["upload_id"]).data == data
+
+
+@pytest.mark.parametrize("declared", ["100", None])
+def test_an_object_not_of_its_declared_size_is_refused_and_removed(api, owner, declared):
+    # What S3 would never store through the POST, put there by other means: the app does not trust it.
+    data = encoded(photo_like(64, 64), "png")
+    offered = offer(api, content_type="image/png", size=100).json()
+    aws_client("s3").put_object(
+        Bucket=settings.S3_BUCKET,
+        Key=offered["fields"]["key"],
+        Body=data,
+        ContentType="image/png",
+        Metadata={"declared-size": declared} if declared else {},
+    )
+    response = api.post(
+        "/api/v1/edits", {"task": "remove_background", "upload_id": offered["upload_id"]}, format="json"
+    )
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["code"] == "upload_size_mismatch"
+    assert f"{len(data):,} bytes" in error["message"] and ("100 bytes" in error["message"]) == bool(declared)
+    assert not stored(offered)
+    assert api.get("/api/v1/edits").json()["results"] == []
+
+
+def stored(offered: dict) -> bool:
+    listing = aws_client("s3").list_objects_v2(Bucket=settings.S3_BUCKET, Prefix=offered["fields"]["key"])
+    return bool(listing.get("Contents"))

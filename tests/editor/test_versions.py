@@ -117,6 +117,16 @@ def test_deleting_a_version_with_its_branch_deletes_every_later_version(api, two
     assert "3 later version(s)" in client.get("/history").content.decode()
 
 
+@pytest.mark.parametrize("choice", ["keep ", "Keep", "yes", ""])
+def test_a_misspelt_deletion_choice_deletes_nothing(api, two_branches, choice):
+    # Once any value but "keep" deleted the whole branch (issue 19: no guessing on a misspelt choice).
+    client = page_sign_in(api.user["username"])
+    response = client.post(f"/edits/{two_branches['a']}/delete", {"children": choice})
+    assert response.status_code == 400 and "nothing was deleted" in response.content.decode()
+    for edit_id in two_branches.values():
+        assert api.get(f"/api/v1/edits/{edit_id}").status_code == 200
+
+
 def test_an_edit_from_before_the_tree_becomes_the_root_of_its_continuations(api):
     old = done(post_edit(api, "erase", image=photo_png(), mask=mask_png()))
     # As an item written before the tree existed: no root, no tree key.

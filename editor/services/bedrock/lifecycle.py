@@ -1,5 +1,6 @@
 """Which models are current: Bedrock's control plane (GetFoundationModel: modelLifecycle.status and
-endOfLifeTime), cached for hours; and where a retired family's task goes instead."""
+endOfLifeTime), cached for hours, with published end-of-life dates where it gives none; and where a retired
+family's task goes instead."""
 
 from __future__ import annotations
 
@@ -50,17 +51,29 @@ class Lifecycle:
 
 
 def model_lifecycle(model_id: str) -> Lifecycle:
-    """The model's lifecycle, from the cache while it is fresh."""
+    """The model's lifecycle: the control plane's answer (from the cache while it is fresh), dated from
+    BEDROCK_END_OF_LIFE when the answer has no date of its own."""
     base = base_model_id(model_id)
     now = time.monotonic()
     with _lock:
         cached = _cache.get(base)
     if cached and cached[0] > now:
-        return cached[1]
+        return _published_end_apply(base, cached[1])
     lifecycle, ttl = _ask(base)
     with _lock:
         _cache[base] = (now + ttl, lifecycle)
-    return lifecycle
+    return _published_end_apply(base, lifecycle)
+
+
+def _published_end_apply(base: str, lifecycle: Lifecycle) -> Lifecycle:
+    """A published end of life, for a control plane that states none (Nova Canvas's LEGACY came without
+    one): retired from that day on (UTC), whatever else the answer said; before it, the date is shown."""
+    published = settings.BEDROCK_END_OF_LIFE.get(base)
+    if lifecycle.end_of_life is not None or not published:
+        return lifecycle
+    if dt.date.fromisoformat(published) <= dt.datetime.now(dt.UTC).date():
+        return Lifecycle("RETIRED", published)
+    return Lifecycle(lifecycle.status, published)
 
 
 def lifecycle_cache_clear() -> None:

@@ -8,8 +8,6 @@ copies of that page confirm as to tools and model ids; ranges are the documented
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from editor.services.bedrock.adapter import ModelAdapter, ModelAnswer
 from editor.services.bedrock.runtime import b64, content_filtered, invalid_for_model, model_error
 from editor.services.bedrock.tasks import ASPECT_RATIOS, MARGIN_SIDES, EditSpec
@@ -18,6 +16,7 @@ from editor.services.imaging.images import SourceImage
 # The optional numbers each tool takes, with the range AWS's page gives for that tool.
 TOOL_NUMBERS: dict[str, dict[str, tuple[float, float]]] = {
     "outpaint": {"creativity": (0.1, 1.0)},
+    "upscale_conservative": {"creativity": (0.2, 0.5)},
     "upscale_creative": {"creativity": (0.1, 0.5)},
     "sketch": {"control_strength": (0.0, 1.0)},
     "structure": {"control_strength": (0.0, 1.0)},
@@ -39,6 +38,7 @@ TAKES_PROMPT = (
     "recolor",
     "generate",
     "outpaint",
+    "upscale_conservative",
     "upscale_creative",
     "sketch",
     "structure",
@@ -62,6 +62,7 @@ class StabilityAdapter(ModelAdapter):
         "generate": "stability.stable-image-core-v1:1",
         "recolor": "stability.stable-image-search-recolor-v1:0",
         "upscale_fast": "stability.stable-fast-upscale-v1:0",
+        "upscale_conservative": "stability.stable-conservative-upscale-v1:0",
         "upscale_creative": "stability.stable-creative-upscale-v1:0",
         "sketch": "stability.stable-image-control-sketch-v1:0",
         "structure": "stability.stable-image-control-structure-v1:0",
@@ -71,7 +72,6 @@ class StabilityAdapter(ModelAdapter):
     # One image per call: N candidates are N concurrent calls (generation.model_run).
     max_images = 5
     images_per_call = 1
-    conservative_upscale = "stability.stable-conservative-upscale-v1:0"
     prompt_limit = 10_000
     max_seed = 4_294_967_294
 
@@ -82,9 +82,8 @@ class StabilityAdapter(ModelAdapter):
             and spec.image is not None
             and not self._fast_upscale_fits(spec)
         ):
-            return settings.BEDROCK_MODEL_IDS.get(
-                "stability.upscale_conservative", self._profiled(self.conservative_upscale)
-            )
+            # The same model as the Conservative upscale tool (and the same setting overrides it).
+            return super().model_id("upscale_conservative", spec)
         return super().model_id(task, spec)
 
     @staticmethod

@@ -10,7 +10,8 @@ from editor.services.imaging.images import SourceImage
 ASPECT_RATIOS = ("1:1", "16:9", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
 MARGIN_SIDES = ("left", "right", "up", "down")
 PROMPT_RULES = ("required", "optional", "upscale", "none")
-# The editor's groups, in order: thirteen tools stay easy to scan.
+# The editor's groups, in order: fifteen tools (Stability's thirteen, generate, and the upscale that picks
+# fast or conservative by size) stay easy to scan.
 GROUPS = ("Edit", "Extend", "Cut out", "Enhance", "Create")
 # Tool strengths, each 0-1 unless an adapter narrows it (Stability: change_strength 0.1-1).
 STRENGTH_FIELDS = (
@@ -136,6 +137,15 @@ TASK_RULES: dict[str, TaskRule] = {
             image=True,
             group="Enhance",
             candidates=False,
+        ),
+        TaskRule(
+            task="upscale_conservative",
+            label="Conservative upscale",
+            help="Make an image up to 4K while keeping it as it is, guided by a description of it.",
+            image=True,
+            prompt="required",
+            fields=("prompt", "negative_prompt", "creativity"),
+            group="Enhance",
         ),
         TaskRule(
             task="upscale_creative",

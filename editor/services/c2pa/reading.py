@@ -9,6 +9,16 @@ import logging
 from editor.errors import ServiceError
 from editor.models import ImageEdit
 from editor.services import storage
+from editor.services.c2pa.trust import (
+    C2PA_LISTED,
+    DEPLOYMENT,
+    TRUST_LABELS,
+    UNKNOWN,
+    deployment_anchors,
+    signer_is_deployments,
+    trust_list_anchors,
+    trust_settings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +27,7 @@ SOURCE_WORDS = {
     "trainedAlgorithmicMedia": "made by an AI model",
     "compositeWithTrainedAlgorithmicMedia": "an image combined with an AI model's pixels",
 }
-# No trust list is configured for reading, so "untrusted" says nothing about integrity: it is shown apart.
+# An unknown signer says nothing about integrity: the panel's trust line says it, not the problem list.
 _NOT_A_DEFECT = {"signingCredential.untrusted"}
 
 
@@ -31,32 +41,58 @@ def _main_action(manifest: dict) -> dict:
     return {}
 
 
+def _read(data: bytes, content_type: str, *, anchors: str, listed: bool) -> tuple[dict, str, dict]:
+    """The manifest store, the validation state and its results, with the signer's chain checked against
+    `anchors` (Trusted when it chains to one of them, Valid when only the signature verifies)."""
+    import c2pa
+
+    with (
+        c2pa.Context(c2pa.Settings.from_dict(trust_settings(anchors=anchors, listed=listed))) as context,
+        c2pa.Reader(content_type, io.BytesIO(data), context=context) as reader,
+    ):
+        return json.loads(reader.json()), reader.get_validation_state(), reader.get_validation_results() or {}
+
+
+def _trust(data: bytes, content_type: str, state: str, signature: dict) -> str | None:
+    """Who signed, for a signature that verifies: this deployment (its own root, read first), a signer on
+    the C2PA trust list (read again against it, only when one is configured), or an unknown signer."""
+    if state == "Trusted":
+        return DEPLOYMENT
+    if state != "Valid":
+        return None
+    listed = trust_list_anchors()
+    if listed and _read(data, content_type, anchors=listed, listed=True)[1] == "Trusted":
+        return DEPLOYMENT if signer_is_deployments(signature) else C2PA_LISTED
+    return UNKNOWN
+
+
 def credentials_read(*, data: bytes, content_type: str) -> dict:
-    """What the image's manifest says and whether it verifies; `present` False when it has none."""
+    """What the image's manifest says, whether it verifies and who signed it; `present` False when it has
+    none."""
     import c2pa
 
     try:
-        with c2pa.Reader(content_type, io.BytesIO(data)) as reader:
-            store = json.loads(reader.json())
-            state = reader.get_validation_state()
-            results = reader.get_validation_results() or {}
+        store, state, results = _read(data, content_type, anchors=deployment_anchors(), listed=False)
     except c2pa.C2paError as exc:
         # No manifest at all, or one too damaged to parse: either way nothing verifies.
         missing = "ManifestNotFound" in type(exc).__name__ or "not found" in str(exc).lower()
         return {"present": not missing, "verified": False, "problems": [] if missing else [str(exc)]}
     manifest = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    signature = manifest.get("signature_info", {})
+    trust = _trust(data, content_type, state, signature)
     action = _main_action(manifest)
     parameters = action.get("parameters", {})
     source_type = (action.get("digitalSourceType") or "").rsplit("/", 1)[-1]
     failures = results.get("activeManifest", {}).get("failure", [])
-    signature = manifest.get("signature_info", {})
     ingredient = next(
         (item for item in manifest.get("ingredients", []) if item.get("relationship") == "parentOf"), None
     )
     return {
         "present": True,
         "verified": state in ("Valid", "Trusted"),
-        "trusted": state == "Trusted",
+        "trusted": trust in (DEPLOYMENT, C2PA_LISTED),
+        "trust": trust,
+        "trust_label": TRUST_LABELS.get(trust),
         "state": state,
         "problems": [f["explanation"] for f in failures if f.get("code") not in _NOT_A_DEFECT],
         "action": action.get("action"),

@@ -74,7 +74,7 @@ def full_resolution_run(*, spec: EditSpec) -> ModelResult:
         return dataclasses.replace(
             result, images=images, model_size=whole.model_size if whole.scaled else None
         )
-    if spec.task in ("outpaint", "upscale"):
+    if spec.task in ("outpaint", "upscale", "upscale_conservative"):
         view = _view(photo_as_is(source.data), (source.width, source.height))
         return model_run(spec=dataclasses.replace(spec, image=view))
     whole = whole_image_prepare(image=source.data, size=(source.width, source.height), family=spec.model)

@@ -80,7 +80,7 @@ def model_view_size(
         ).model_size
     if task == "remove_background" or task in SCALED_TASKS:
         return model_size_fit(size[0], size[1], limits)
-    return size  # outpaint and upscale: the photo as it is, refused up front if the model cannot take it
+    return size  # outpaint and upscales: the photo as it is, refused up front if the model cannot take it
 
 
 @dataclass
