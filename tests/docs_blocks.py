@@ -1,7 +1,9 @@
 """The shell blocks of README.md and docs/**/*.md that a user is told to run, as the docs test runs them.
 
 A block is a fenced ```sh, ```bash or ```console block (a console block's commands are its `$ ` lines).
-An HTML comment on the line before the fence, `<!-- not-run: why -->`, leaves a block out with its reason.
+An HTML comment on the line before the fence, `<!-- not-run: why -->`, leaves a block out with its reason;
+`<!-- run-by: tests/....py (how) -->` anywhere in a file says a test of its own runs the file's blocks
+(in order, in one shell, say) and leaves them out here.
 The docs use the local stack's default addresses (http://127.0.0.1:8000, moto on :5001, the engine on
 :5002); the test rewrites them to the ports of the stack it started.
 """
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_LANGUAGES = {"sh", "bash", "console"}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\s*$")
 _NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<reason>.+?)\s*-->")
+_RUN_BY = re.compile(r"<!--\s*run-by:\s*(?P<test>\S+)\s*(?P<how>.*?)\s*-->")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ def _console_commands(lines: list[str]) -> list[str]:
 
 def shell_blocks(path: Path, root: Path = ROOT) -> list[ShellBlock]:
     blocks: list[ShellBlock] = []
-    lines = path.read_text().splitlines()
+    text = path.read_text()
+    lines = text.splitlines()
+    run_by = _RUN_BY.search(text)
     index = 0
     while index < len(lines):
         opening = _FENCE.match(lines[index])
@@ -68,6 +73,9 @@ def shell_blocks(path: Path, root: Path = ROOT) -> list[ShellBlock]:
             continue
         before = next((lines[i] for i in range(start - 1, -1, -1) if lines[i].strip()), "")
         marked = _NOT_RUN.search(before)
+        reason = marked["reason"] if marked else None
+        if run_by and not reason:
+            reason = f"run by {run_by['test']} {run_by['how']}".strip()
         script = "\n".join(_console_commands(body) if language == "console" else body)
         blocks.append(
             ShellBlock(
@@ -75,7 +83,7 @@ def shell_blocks(path: Path, root: Path = ROOT) -> list[ShellBlock]:
                 line=start + 1,
                 language=language,
                 script=script + "\n",
-                not_run=marked["reason"] if marked else None,
+                not_run=reason,
             )
         )
     return blocks
