@@ -17,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LANGUAGES = {"sh", "bash", "console"}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)\s*$")
-_NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<reason>.+?)\s*-->")
-_RUN_BY = re.compile(r"<!--\s*run-by:\s*(?P<test>\S+)\s*(?P<how>.*?)\s*-->")
+# Markers are lines of their own (a sentence that mentions one is not a marker).
+_NOT_RUN = re.compile(r"^\s*<!--\s*not-run:\s*(?P<reason>.+?)\s*-->\s*$")
+_RUN_BY = re.compile(r"^\s*<!--\s*run-by:\s*(?P<test>\S+)\s*(?P<how>.*?)\s*-->\s*$", re.M)
 
 
 @dataclass(frozen=True)
