@@ -12,9 +12,13 @@ server's process, each of those behaves as Cognito documents it:
 - RevokeToken ends the refresh token and every access token issued from it;
 - AssociateSoftwareToken gives each user a secret of their own (moto gives everyone the same one), and
   VerifySoftwareToken and the SOFTWARE_TOKEN_MFA challenge check the 6-digit code against it (RFC 6238:
-  SHA-1, 30 s steps, one step of clock drift either way). A second factor set up before a restart of the
-  local stack has no secret here any more (secrets are never written to disk): its codes are not checked.
+  SHA-1, 30 s steps, one step of clock drift either way);
+- a pool with MFA ON asks a person without a second factor to set one up at sign-in (MFA_SETUP), and
+  finishes that sign-in only once VerifySoftwareToken accepted a code in the same session;
+- USER_PASSWORD_AUTH costs the same scrypt work whether or not the username exists.
 
+Codes and TOTP secrets live on moto's user objects and are journalled with them: codes as keyed digests,
+secrets sealed under a local key (devstack/standin_secrets.py), so both survive a restart.
 The app's code is the production code: it never knows whether it talks to this or to Cognito.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import threading
 import time
@@ -43,13 +48,16 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 
 from devstack.outbox import Outbox
+from devstack.passwords import PasswordHash
+from devstack.standin_secrets import KEY_FILE, SecretBox
 
 SIGN_UP_CODE_SECONDS = 24 * 3600
 RESET_CODE_SECONDS = 3600
 CODE_ATTEMPTS = 5
+__all__ = ["KEY_FILE", "install", "outbox"]
 
 _state = threading.local()
-_installed = {"outbox": None}
+_installed: dict = {"outbox": None, "box": None, "dummy": None}
 
 
 def outbox() -> Outbox | None:
@@ -57,9 +65,10 @@ def outbox() -> Outbox | None:
     return _installed["outbox"]
 
 
-def install(*, outbox_dir: Path) -> Outbox:
-    """Patch moto's Cognito in this process (idempotent) and deliver mail to `outbox_dir`."""
+def install(*, outbox_dir: Path, key_file: Path | None = None) -> Outbox:
+    """Patch moto's Cognito in this process (idempotent); mail goes to `outbox_dir`, secrets sealed."""
     _installed["outbox"] = Outbox(outbox_dir)
+    _installed["box"] = SecretBox(key_file)
     if not getattr(models.CognitoIdpBackend, "_standin", False):
         _patch()
     return _installed["outbox"]
@@ -75,7 +84,7 @@ def _email(user) -> str:
 def _send_code(user, kind: str, seconds: int) -> None:
     code = f"{secrets.randbelow(1_000_000):06d}"
     codes = getattr(user, "standin_codes", {})
-    codes[kind] = {"code": code, "expires": time.time() + seconds, "attempts": 0}
+    codes[kind] = {"digest": _installed["box"].digest(code), "expires": time.time() + seconds, "attempts": 0}
     user.standin_codes = codes
     _installed["outbox"].deliver(email=_email(user), username=user.username, kind=kind, code=code)
 
@@ -84,10 +93,27 @@ def _check_code(user, kind: str, code: str | None) -> None:
     entry = getattr(user, "standin_codes", {}).get(kind)
     if entry is None or entry["expires"] < time.time() or entry["attempts"] >= CODE_ATTEMPTS:
         raise ExpiredCodeException("Invalid code provided, please request a code again.")
-    if not code or not secrets.compare_digest(str(code), entry["code"]):
+    if not _code_matches(code, entry):
         entry["attempts"] += 1
         raise CodeMismatchException("Invalid verification code provided, please try again.")
     del user.standin_codes[kind]
+
+
+def _code_matches(code: str | None, entry: dict) -> bool:
+    if "digest" in entry:
+        return _installed["box"].code_matches(code, entry["digest"])
+    # A code kept in clear text by an older version of the stand-in.
+    return bool(code) and secrets.compare_digest(str(code), str(entry.get("code", "")))
+
+
+def _secret_read(user, name: str) -> str | None:
+    """A TOTP secret kept on the user, unsealed (None if absent or sealed under a lost key)."""
+    value = getattr(user, name, None)
+    if not value:
+        return None
+    if re.fullmatch(r"[A-Z2-7]{16,}=*", value):
+        return value  # kept in clear text by an older version of the stand-in
+    return _installed["box"].open(value)
 
 
 def _delivery(user) -> dict:
@@ -209,15 +235,16 @@ def _patch() -> None:
 
     def associate_software_token(self, access_token, session):
         user = _user_by_token_or_session(self, access_token, session)
-        user.standin_totp_pending = base64.b32encode(secrets.token_bytes(20)).decode()
-        return {"SecretCode": user.standin_totp_pending, **({"Session": session} if session else {})}
+        secret = base64.b32encode(secrets.token_bytes(20)).decode()
+        user.standin_totp_pending = _installed["box"].seal(secret)
+        return {"SecretCode": secret, **({"Session": session} if session else {})}
 
     def verify_software_token(self, access_token, session, user_code, friendly_device_name):
         user = _user_by_token_or_session(self, access_token, session)
-        pending = getattr(user, "standin_totp_pending", None)
+        pending = _secret_read(user, "standin_totp_pending")
         if not pending or not _totp_ok(pending, user_code):
             raise EnableSoftwareTokenMFAException()
-        user.standin_totp_secret, user.standin_totp_pending = pending, None
+        user.standin_totp_secret, user.standin_totp_pending = _installed["box"].seal(pending), None
         user.token_verified = True
         if session:
             username, pool = self.sessions.pop(session)
@@ -229,14 +256,40 @@ def _patch() -> None:
         if challenge_name == "SOFTWARE_TOKEN_MFA" and session in self.sessions:
             _, pool = self.sessions[session]
             user = pool._get_user(challenge_responses.get("USERNAME", ""))
-            secret = getattr(user, "standin_totp_secret", None) if user else None
-            if secret and not _totp_ok(secret, challenge_responses.get("SOFTWARE_TOKEN_MFA_CODE", "")):
+            sealed = getattr(user, "standin_totp_secret", None) if user else None
+            secret = _secret_read(user, "standin_totp_secret") if sealed else None
+            # A secret that cannot be unsealed (its key file was lost) checks no code: fail closed.
+            if sealed and not (
+                secret and _totp_ok(secret, challenge_responses.get("SOFTWARE_TOKEN_MFA_CODE", ""))
+            ):
                 raise CodeMismatchException("Invalid code received for user")
+        if challenge_name == "MFA_SETUP":
+            return _mfa_setup_finish(self, session, client_id, challenge_responses)
         return original_respond(self, session, client_id, challenge_name, challenge_responses)
+
+    original_initiate_auth = backend_cls.initiate_auth
+
+    def initiate_auth(self, client_id, auth_flow, auth_parameters):
+        if auth_flow != "USER_PASSWORD_AUTH":
+            return original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+        pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+        user = pool._get_user(auth_parameters.get("USERNAME", "")) if pool else None
+        if user is None:
+            # Cognito does the same work for a missing user: no timing tells the usernames apart.
+            if _installed["dummy"] is None:
+                _installed["dummy"] = PasswordHash(secrets.token_urlsafe(16))
+            _installed["dummy"].matches(auth_parameters.get("PASSWORD") or "")
+        elif isinstance(user.password, str):
+            user.password = PasswordHash(user.password)  # compared at scrypt's cost, as after a restart
+        result = original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+        if pool.mfa_config == "ON" and "AuthenticationResult" in result and not user.token_verified:
+            return _mfa_setup_challenge(self, pool, user, result["AuthenticationResult"])
+        return result
 
     backend_cls.associate_software_token = associate_software_token
     backend_cls.verify_software_token = verify_software_token
     backend_cls.respond_to_auth_challenge = respond_to_auth_challenge
+    backend_cls.initiate_auth = initiate_auth
     backend_cls.sign_up = sign_up
     backend_cls.confirm_sign_up = confirm_sign_up
     backend_cls.confirm_forgot_password = confirm_forgot_password
@@ -253,6 +306,39 @@ class EnableSoftwareTokenMFAException(JsonRESTError):
         super().__init__(
             "EnableSoftwareTokenMFAException", "Code mismatch and fail enable Software Token MFA"
         )
+
+
+def _mfa_setup_challenge(backend, pool, user, issued: dict) -> dict:
+    """MFA_SETUP instead of tokens: the pool requires a second factor and this person has none yet."""
+    for store, token in (
+        (pool.access_tokens, issued["AccessToken"]),
+        (pool.id_tokens, issued["IdToken"]),
+        (pool.refresh_tokens, issued["RefreshToken"]),
+    ):
+        store.pop(token, None)  # never handed out
+    session = str(uuid.uuid4())
+    backend.sessions[session] = (user.username, pool)
+    return {
+        "ChallengeName": "MFA_SETUP",
+        "ChallengeParameters": {"MFAS_CAN_SETUP": '["SOFTWARE_TOKEN_MFA"]'},
+        "Session": session,
+    }
+
+
+def _mfa_setup_finish(backend, session, client_id, responses: dict) -> dict:
+    """Finish MFA_SETUP only after VerifySoftwareToken accepted a code in this session."""
+    if session not in backend.sessions:
+        raise NotAuthorizedError("Invalid session for the user, session is expired.")
+    username, pool = backend.sessions[session]
+    user = pool._get_user(username)
+    if user is None or not user.token_verified or not getattr(user, "standin_totp_secret", None):
+        raise InvalidParameterException("Verify a software token first (VerifySoftwareToken).")
+    if client_id not in pool.clients:
+        raise NotAuthorizedError("Invalid client id.")
+    del backend.sessions[session]
+    user.software_token_mfa_enabled = True
+    user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
+    return backend._log_user_in(pool, pool.clients[client_id], username)
 
 
 def _user_by_token_or_session(backend, access_token, session):

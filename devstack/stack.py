@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 REGION = "us-east-1"
 POOL_NAME = "imageedit-local"
+ADMINISTRATORS = "administrators"
 CLIENT_NAME = "imageedit-web"
 # moto's ids come from its random generator; the state keeps the ids made, the seed makes a fresh stack's
 # ids the same on every machine.
@@ -109,7 +110,8 @@ class LocalStack:
         self.moto_url = f"http://{host}:{port}"
         os.environ.update(CREDENTIALS)
         # After the replay: replayed codes were accepted by plain moto and must not be mailed again.
-        self.outbox = cognito_standin.install(outbox_dir=self.outbox_dir)
+        key_file = self.state_dir / cognito_standin.KEY_FILE if self.state_dir else None
+        self.outbox = cognito_standin.install(outbox_dir=self.outbox_dir, key_file=key_file)
         self.provisioned = provision(self.moto_url, self.names)
         self.signing = signing_provision(_client("kms", self.moto_url), self.state_dir)
         self._bedrock = BedrockServer(port=self.bedrock_port)
@@ -170,6 +172,14 @@ def _client(service: str, endpoint: str):
     )
 
 
+def local_mfa_setting() -> str:
+    """LOCAL_COGNITO_MFA: OFF, OPTIONAL (the default) or ON, as the template's MfaConfiguration."""
+    value = os.environ.get("LOCAL_COGNITO_MFA", "OPTIONAL").strip().upper()
+    if value not in ("OFF", "OPTIONAL", "ON"):
+        raise SystemExit(f"LOCAL_COGNITO_MFA must be OFF, OPTIONAL or ON, not {value!r}.")
+    return value
+
+
 def provision(endpoint: str, names: Names) -> Provisioned:
     """Create, if missing, the bucket, the user pool and its app client. Idempotent.
 
@@ -216,9 +226,20 @@ def provision(endpoint: str, names: Names) -> Provisioned:
             AccountRecoverySetting={"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
             UsernameConfiguration={"CaseSensitive": False},
         )["UserPool"]["Id"]
-        # A second factor (TOTP) is optional locally (the template's MfaConfiguration=OPTIONAL).
+    # A second factor (TOTP) is optional locally, as the template's default; LOCAL_COGNITO_MFA=ON makes
+    # everyone set one up at their next sign-in (MFA_SETUP), OFF switches it off. Applied at every start.
+    mfa = local_mfa_setting()
+    if cognito.get_user_pool_mfa_config(UserPoolId=pool_id).get("MfaConfiguration") != mfa:
         cognito.set_user_pool_mfa_config(
-            UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": mfa != "OFF"},
+            MfaConfiguration=mfa,
+        )
+    # As infra/template.yaml's AdministratorsGroup: members see the deployment's spend (GET /api/v1/usage).
+    groups = cognito.list_groups(UserPoolId=pool_id)["Groups"]
+    if ADMINISTRATORS not in {group["GroupName"] for group in groups}:
+        cognito.create_group(
+            UserPoolId=pool_id, GroupName=ADMINISTRATORS, Description="Operators of this deployment"
         )
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == CLIENT_NAME), None)

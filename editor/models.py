@@ -200,8 +200,8 @@ class QuotaCounter(Model):
 
 
 class FailureCounter(Model):
-    """Failed sign-in or account steps of one username or client address in one time window (id
-    authfail#<scope>#<hash>#<window>), counted atomically; expires by TTL after the window."""
+    """Failed sign-in or recovery steps of one client address, or of one username from one address, in one
+    time window (id authfail#<signin|recovery>#<scope>#<hash>#<window>), counted atomically; TTL after it."""
 
     class Meta:
         table_name = "ImageGenerationTable"

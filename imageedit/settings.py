@@ -298,8 +298,11 @@ if not 0 <= TOKEN_STATE_CHECK_SECONDS <= 60:
 # While Cognito cannot answer, tokens are admitted on their signature and asked about again after this.
 TOKEN_STATE_OUTAGE_RETRY_SECONDS = env.float("TOKEN_STATE_OUTAGE_RETRY_SECONDS", default=5)
 # Failed sign-ins and account steps, counted in DynamoDB per username and per client address.
+# Members of this Cognito group (infra/template.yaml's AdministratorsGroup) see the deployment's spend.
+ADMINISTRATORS_GROUP = env.str("ADMINISTRATORS_GROUP", default="administrators")
 AUTH_FAILURE_WINDOW_SECONDS = env.int("AUTH_FAILURE_WINDOW_SECONDS", default=900)
-AUTH_FAILURE_LIMIT_PER_USERNAME = env.int("AUTH_FAILURE_LIMIT_PER_USERNAME", default=10)
+# Per (username, address): a named account cannot be locked out from elsewhere (docs/accounts-security.md).
+AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS = env.int("AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS", default=10)
 AUTH_FAILURE_LIMIT_PER_ADDRESS = env.int("AUTH_FAILURE_LIMIT_PER_ADDRESS", default=50)
 # The pool's password policy and sign-up setting (DescribeUserPool), cached this long per process.
 USER_POOL_SETTINGS_CACHE_SECONDS = env.int("USER_POOL_SETTINGS_CACHE_SECONDS", default=300)

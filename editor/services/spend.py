@@ -76,7 +76,8 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
                 QuotaCounter.used.add(1),
                 QuotaCounter.images.add(images),
                 QuotaCounter.spent_micro_usd.add(cost),
-                QuotaCounter.expires_at.set(now + dt.timedelta(days=2)),
+                # Kept to the month's end: the person's month is the sum of their days (usage_read).
+                QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=2)),
             ],
             condition=condition,
         )
@@ -160,15 +161,40 @@ def _counter_read(key: str) -> dict:
     }
 
 
+def _days_read(user: CognitoUser, now: dt.datetime) -> dict[str, dict]:
+    """The person's day counters of this month so far, by date, in one BatchGetItem."""
+    first = now.date().replace(day=1)
+    keys = [
+        _day_key(user, dt.datetime.combine(first + dt.timedelta(days=n), dt.time())) for n in range(now.day)
+    ]
+    return {
+        item.id.rpartition("#")[2]: {
+            "used": int(item.used or 0),
+            "images": int(item.images or 0),
+            "spent": int(item.spent_micro_usd or 0),
+        }
+        for item in QuotaCounter.batch_get(keys, consistent_read=True)
+    }
+
+
 def usage_read(user: CognitoUser) -> dict:
-    """Today's edits, images and estimated spend for the person; the limits, and when they reset."""
+    """Today's edits, images and estimated spend for the person, and their month; the limits, and when
+    they reset. The deployment's month is shown only to members of the administrators group."""
     now = _now()
-    day, month = _day_read(user, now), _counter_read(_month_key(now))
+    days = _days_read(user, now)  # today's counter and the month's, in one call
+    day = days.get(now.date().isoformat(), {})
 
     def usd(value: float) -> float | None:
         return None if math.isinf(value) else value
 
-    return {
+    def month_of(spent: int) -> dict:
+        return {
+            "month": now.strftime("%Y-%m"),
+            "estimated_spend_usd": spent / MICRO,
+            "resets_at": month_resets_at(now).isoformat(),
+        }
+
+    usage = {
         "date": now.date().isoformat(),
         "edits": day.get("used", 0),
         "images": day.get("images", 0),
@@ -179,9 +205,9 @@ def usage_read(user: CognitoUser) -> dict:
             "monthly_budget_usd": usd(settings.MONTHLY_BUDGET_USD),
         },
         "resets_at": day_resets_at(now).isoformat(),
-        "month": {
-            "month": now.strftime("%Y-%m"),
-            "estimated_spend_usd": month.get("spent", 0) / MICRO,
-            "resets_at": month_resets_at(now).isoformat(),
-        },
+        "month": month_of(sum(counter["spent"] for counter in days.values())),
     }
+    # The group comes from the verified access token's cognito:groups claim, never from the request.
+    if settings.ADMINISTRATORS_GROUP in user.groups:
+        usage["deployment"] = month_of(_counter_read(_month_key(now)).get("spent", 0))
+    return usage

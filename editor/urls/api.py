@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import accounts, edits, uploads, versions
+from editor.views import accounts, edits, mfa, uploads, versions
 
 app_name = "api"
 
@@ -17,8 +17,8 @@ urlpatterns = [
     path("auth/reset", accounts.ResetApi.as_view(), name="auth-reset"),
     path("auth/password", accounts.PasswordApi.as_view(), name="auth-password"),
     path("auth/signout", accounts.SignOutApi.as_view(), name="auth-signout"),
-    path("auth/mfa", accounts.MfaApi.as_view(), name="auth-mfa"),
-    path("auth/mfa/setup", accounts.MfaSetupApi.as_view(), name="auth-mfa-setup"),
+    path("auth/mfa", mfa.MfaApi.as_view(), name="auth-mfa"),
+    path("auth/mfa/setup", mfa.MfaSetupApi.as_view(), name="auth-mfa-setup"),
     path("auth/refresh", accounts.RefreshApi.as_view(), name="auth-refresh"),
     path("me", accounts.MeApi.as_view(), name="me"),
     path("edits", edits.EditCollectionApi.as_view(), name="edits"),

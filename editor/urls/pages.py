@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import account_pages, pages
+from editor.views import account_pages, mfa_pages, pages
 
 app_name = "pages"
 
@@ -14,12 +14,13 @@ urlpatterns = [
     path("signin", account_pages.signin, name="signin"),
     path("signin/new-password", account_pages.new_password, name="new-password"),
     path("signin/code", account_pages.signin_code, name="signin-code"),
+    path("signin/mfa-setup", mfa_pages.signin_mfa_setup, name="signin-mfa-setup"),
     path("signup", account_pages.signup, name="signup"),
     path("signup/confirm", account_pages.signup_confirm, name="signup-confirm"),
     path("password/forgot", account_pages.password_forgot, name="password-forgot"),
     path("password/reset", account_pages.password_reset, name="password-reset"),
     path("account", account_pages.account, name="account"),
-    path("account/mfa", account_pages.account_mfa, name="account-mfa"),
+    path("account/mfa", mfa_pages.account_mfa, name="account-mfa"),
     path("account/signout-everywhere", account_pages.signout_everywhere, name="signout-everywhere"),
     path("signout", pages.signout, name="signout"),
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,29 +13,30 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from editor.errors import ServiceError
-from editor.services.auth import accounts, pool_rules
+from editor.services.auth import accounts, mfa, pool_rules
 from editor.services.auth.web_sessions import session_access_token, session_tokens_keep, session_user
 from editor.views.accounts import client_address
 from editor.views.pages import _safe_next, signin_required
 
-_CHALLENGE_KEY = "signin_challenge"
+CHALLENGE_KEY = "signin_challenge"
 NOTICES = {
     "signed_out": "You are signed out.",
     "everywhere": "You are signed out on every device.",
     "confirmed": "Your account is confirmed. Sign in with your password.",
     "reset": "Your password is set. Sign in with it.",
+    "changed": "Your password is changed and every sign-in has ended. Sign in with the new password.",
 }
 
 
-def _field(request, name: str, limit: int = 128) -> str:
+def form_field(request, name: str, limit: int = 128) -> str:
     return request.POST.get(name, "").strip()[:limit]
 
 
-def _password(request, name: str) -> str:
+def form_password(request, name: str) -> str:
     return request.POST.get(name, "")[:256]
 
 
-def _page(request, template: str, context: dict, error: ServiceError | None = None):
+def page_render(request, template: str, context: dict, error: ServiceError | None = None):
     """Render an account page; a refusal shows its sentence (and each broken password rule)."""
     status = 200
     context = {"rules": pool_rules.password_rules(), **context}
@@ -63,7 +63,7 @@ def _to_signin(notice: str, username: str = ""):
     return redirect(f"{reverse('pages:signin')}?{urlencode(query)}")
 
 
-def _missing(*values: str, message: str = "Fill in every field.") -> ServiceError | None:
+def form_missing(*values: str, message: str = "Fill in every field.") -> ServiceError | None:
     return None if all(values) else ServiceError("invalid_request", message)
 
 
@@ -82,8 +82,8 @@ def signin(request):
     }
     error = None
     if request.method == "POST":
-        username, password = _field(request, "username"), _password(request, "password")
-        error = _missing(username, password, message="Enter your username and password.")
+        username, password = form_field(request, "username"), form_password(request, "password")
+        error = form_missing(username, password, message="Enter your username and password.")
         if error is None:
             try:
                 result = accounts.account_sign_in(
@@ -94,28 +94,34 @@ def signin(request):
             else:
                 if "challenge" not in result:
                     return _signed_in(request, result, next_url)
-                request.session[_CHALLENGE_KEY] = {
+                request.session[CHALLENGE_KEY] = {
                     "challenge": result["challenge"],
                     "username": result["username"],
                     "session": result["session"],
                     "next": next_url,
                 }
-                if result["challenge"] == "SOFTWARE_TOKEN_MFA":
-                    return redirect("pages:signin-code")
-                return redirect("pages:new-password")
-    return _page(request, "editor/signin.html", {**context, "username": username}, error)
+                return challenge_page(result["challenge"])
+    return page_render(request, "editor/signin.html", {**context, "username": username}, error)
+
+
+def challenge_page(challenge: str):
+    return redirect(
+        {"SOFTWARE_TOKEN_MFA": "pages:signin-code", "MFA_SETUP": "pages:signin-mfa-setup"}.get(
+            challenge, "pages:new-password"
+        )
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def new_password(request):
     """First sign-in with a temporary password: choose your own (Cognito's NEW_PASSWORD_REQUIRED)."""
-    password = _password(request, "new_password") if request.method == "POST" else ""
-    return _challenge_step(
+    password = form_password(request, "new_password") if request.method == "POST" else ""
+    return challenge_step(
         request,
         challenge_name="NEW_PASSWORD_REQUIRED",
         template="editor/account_new_password.html",
-        missing=_missing(password),
+        missing=form_missing(password),
         respond=lambda challenge, address: accounts.account_new_password(
             username=challenge["username"],
             session=challenge["session"],
@@ -129,25 +135,25 @@ def new_password(request):
 @require_http_methods(["GET", "POST"])
 def signin_code(request):
     """The second step of a sign-in with a second factor: the code from the authenticator app."""
-    code = _field(request, "code", 16).replace(" ", "") if request.method == "POST" else ""
-    return _challenge_step(
+    code = form_field(request, "code", 16).replace(" ", "") if request.method == "POST" else ""
+    return challenge_step(
         request,
         challenge_name="SOFTWARE_TOKEN_MFA",
         template="editor/account_signin_code.html",
-        missing=_missing(code, message="Enter the 6-digit code from your authenticator app."),
+        missing=form_missing(code, message="Enter the 6-digit code from your authenticator app."),
         respond=lambda challenge, address: accounts.account_mfa_answer(
             username=challenge["username"], session=challenge["session"], code=code, address=address
         ),
     )
 
 
-def _challenge_step(request, *, challenge_name: str, template: str, missing, respond):
+def challenge_step(request, *, challenge_name: str, template: str, missing, respond, render=None):
     """One step of a sign-in that Cognito asked for: its page, then its answer; signed in when it passes.
 
     `missing` is the error for an empty form field (or None); `respond(challenge, address)` answers the
     challenge with what the person typed and returns the tokens.
     """
-    challenge = request.session.get(_CHALLENGE_KEY)
+    challenge = request.session.get(CHALLENGE_KEY)
     if not challenge or challenge["challenge"] != challenge_name:
         return redirect("pages:signin")
     error = None
@@ -159,11 +165,16 @@ def _challenge_step(request, *, challenge_name: str, template: str, missing, res
             except ServiceError as exc:
                 error = exc
                 if exc.code == "challenge_expired":
-                    request.session.pop(_CHALLENGE_KEY, None)
+                    request.session.pop(CHALLENGE_KEY, None)
             else:
-                request.session.pop(_CHALLENGE_KEY, None)
+                if "challenge" in tokens:  # one more step (MFA_SETUP after choosing a password)
+                    request.session[CHALLENGE_KEY] = {**challenge, **tokens}
+                    return challenge_page(tokens["challenge"])
+                request.session.pop(CHALLENGE_KEY, None)
                 return _signed_in(request, tokens, challenge["next"])
-    return _page(request, template, {"username": challenge["username"]}, error)
+    if render is not None:
+        return render(challenge, error)
+    return page_render(request, template, {"username": challenge["username"]}, error)
 
 
 def _self_sign_up_required() -> None:
@@ -178,9 +189,9 @@ def signup(request):
     values = {"username": "", "email": ""}
     error = None
     if request.method == "POST":
-        values = {"username": _field(request, "username"), "email": _field(request, "email", 254)}
-        password = _password(request, "password")
-        error = _missing(values["username"], values["email"], password)
+        values = {"username": form_field(request, "username"), "email": form_field(request, "email", 254)}
+        password = form_password(request, "password")
+        error = form_missing(values["username"], values["email"], password)
         if error is None:
             try:
                 accounts.account_sign_up(**values, password=password, address=client_address(request))
@@ -189,7 +200,7 @@ def signup(request):
             else:
                 query = urlencode({"username": values["username"], "sent": "1"})
                 return redirect(f"{reverse('pages:signup-confirm')}?{query}")
-    return _page(request, "editor/account_signup.html", values, error)
+    return page_render(request, "editor/account_signup.html", values, error)
 
 
 @never_cache
@@ -201,23 +212,25 @@ def signup_confirm(request):
     notice = "We sent a code to your email address." if request.GET.get("sent") else None
     error = None
     if request.method == "POST":
-        username = _field(request, "username")
+        username = form_field(request, "username")
         address = client_address(request)
         try:
             if request.POST.get("action") == "resend":
-                error = _missing(username)
+                error = form_missing(username)
                 if error is None:
                     accounts.account_code_resend(username=username, address=address)
                     notice = "If that account is waiting for a code, a new one is on its way."
             else:
-                code, password = _field(request, "code", 16), _password(request, "password")
-                error = _missing(username, code, password)
+                code, password = form_field(request, "code", 16), form_password(request, "password")
+                error = form_missing(username, code, password)
                 if error is None:
                     accounts.account_confirm(username=username, code=code, address=address)
                     return _sign_in_after(request, username, password, "confirmed")
         except ServiceError as exc:
             error = exc
-    return _page(request, "editor/account_confirm.html", {"username": username, "notice": notice}, error)
+    return page_render(
+        request, "editor/account_confirm.html", {"username": username, "notice": notice}, error
+    )
 
 
 def _sign_in_after(request, username: str, password: str, notice: str):
@@ -238,8 +251,8 @@ def password_forgot(request):
     username = ""
     error = None
     if request.method == "POST":
-        username = _field(request, "username")
-        error = _missing(username)
+        username = form_field(request, "username")
+        error = form_missing(username)
         if error is None:
             try:
                 accounts.account_password_forgot(username=username, address=client_address(request))
@@ -247,7 +260,7 @@ def password_forgot(request):
                 error = exc
             else:
                 return redirect(f"{reverse('pages:password-reset')}?{urlencode({'username': username})}")
-    return _page(request, "editor/account_forgot.html", {"username": username}, error)
+    return page_render(request, "editor/account_forgot.html", {"username": username}, error)
 
 
 @never_cache
@@ -256,9 +269,9 @@ def password_reset(request):
     username = request.GET.get("username", "")[:128]
     error = None
     if request.method == "POST":
-        username = _field(request, "username")
-        code, password = _field(request, "code", 16), _password(request, "password")
-        error = _missing(username, code, password)
+        username = form_field(request, "username")
+        code, password = form_field(request, "code", 16), form_password(request, "password")
+        error = form_missing(username, code, password)
         if error is None:
             try:
                 accounts.account_password_reset(
@@ -268,7 +281,7 @@ def password_reset(request):
                 error = exc
             else:
                 return _sign_in_after(request, username, password, "reset")
-    return _page(request, "editor/account_reset.html", {"username": username}, error)
+    return page_render(request, "editor/account_reset.html", {"username": username}, error)
 
 
 @require_http_methods(["GET", "POST"])
@@ -278,11 +291,11 @@ def account(request, user):
     notice = None
     error = None
     if request.method == "POST":
-        old, new = _password(request, "old_password"), _password(request, "new_password")
-        error = _missing(old, new)
+        old, new = form_password(request, "old_password"), form_password(request, "new_password")
+        error = form_missing(old, new)
         if error is None:
             try:
-                accounts.account_password_change(
+                result = accounts.account_password_change(
                     access_token=session_access_token(request),
                     username=user.username,
                     old_password=old,
@@ -292,68 +305,34 @@ def account(request, user):
             except ServiceError as exc:
                 error = exc
             else:
-                notice = "Your password is changed."
-    return _page(request, "editor/account.html", {"notice": notice, **_account_context(request)}, error)
+                # Every sign-in ended, this one too; it goes on with the new sign-in's tokens.
+                if not result:  # changed, but the new sign-in could not be made: sign in with it
+                    request.session.flush()
+                    return _to_signin("changed", user.username)
+                if "challenge" in result:
+                    request.session.flush()
+                    request.session[CHALLENGE_KEY] = {**result, "next": reverse("pages:account")}
+                    return challenge_page(result["challenge"])
+                session_tokens_keep(request, result)
+                rotate_token(request)
+                notice = "Your password is changed, and every other sign-in has ended."
+    return page_render(request, "editor/account.html", {"notice": notice, **account_context(request)}, error)
 
 
-def _account_context(request) -> dict:
+def account_context(request) -> dict:
     """What the account page shows besides the forms: the bound, and the second factor's state."""
-    mfa = pool_rules.pool_settings().mfa
+    pool_mfa = pool_rules.pool_settings().mfa
     try:
-        enabled = mfa != "OFF" and accounts.account_mfa_enabled(access_token=session_access_token(request))
+        enabled = pool_mfa != "OFF" and mfa.account_mfa_enabled(access_token=session_access_token(request))
     except ServiceError:
         enabled = None  # unknown for now: the page says so instead of failing
     notice = {"on": "Two-step sign-in is on.", "off": "Two-step sign-in is off."}.get(request.GET.get("mfa"))
     return {
         "bound_seconds": int(settings.TOKEN_STATE_CHECK_SECONDS),
-        "mfa_pool": mfa,
+        "mfa_pool": pool_mfa,
         "mfa_enabled": enabled,
         **({"notice": notice} if notice else {}),
     }
-
-
-_MFA_SETUP_KEY = "mfa_setup"
-
-
-@require_http_methods(["GET", "POST"])
-@signin_required
-def account_mfa(request, user):
-    """Set up a second factor: scan the QR code drawn here, then confirm with a code from the app."""
-    action = request.POST.get("action") if request.method == "POST" else None
-    token = session_access_token(request)
-    error = None
-    try:
-        if action == "start":
-            request.session[_MFA_SETUP_KEY] = accounts.account_mfa_setup_start(
-                access_token=token, username=user.username
-            )
-        elif action == "verify" and _MFA_SETUP_KEY in request.session:
-            code = _field(request, "code", 16).replace(" ", "")
-            error = _missing(code, message="Enter the 6-digit code from your authenticator app.")
-            if error is None:
-                accounts.account_mfa_setup_verify(
-                    access_token=token, username=user.username, code=code, address=client_address(request)
-                )
-                request.session.pop(_MFA_SETUP_KEY, None)
-                return redirect(f"{reverse('pages:account')}?mfa=on")
-        elif action == "disable":
-            accounts.account_mfa_disable(access_token=token)
-            return redirect(f"{reverse('pages:account')}?mfa=off")
-    except ServiceError as exc:
-        if _MFA_SETUP_KEY not in request.session:
-            return _page(request, "editor/account.html", _account_context(request), exc)
-        error = exc
-    setup = request.session.get(_MFA_SETUP_KEY)
-    if not setup:
-        return redirect("pages:account")
-    qr = base64.b64encode(setup["qr_svg"].encode()).decode()
-    secret_groups = " ".join(setup["secret"][i : i + 4] for i in range(0, len(setup["secret"]), 4))
-    return _page(
-        request,
-        "editor/account_mfa.html",
-        {"qr_data_uri": f"data:image/svg+xml;base64,{qr}", "secret": secret_groups},
-        error,
-    )
 
 
 @require_POST
@@ -363,6 +342,6 @@ def signout_everywhere(request, user):
         accounts.account_sign_out_everywhere(access_token=session_access_token(request))
     except ServiceError as exc:
         if exc.code != "signed_out":
-            return _page(request, "editor/account.html", _account_context(request), exc)
+            return page_render(request, "editor/account.html", account_context(request), exc)
     request.session.flush()
     return _to_signin("everywhere")

@@ -12,7 +12,7 @@ from editor.errors import ServiceError
 from editor.flags import query_flag_read
 from editor.openapi import OpenApiParameter, extend_schema, inline_serializer
 from editor.serializers import MeOutput, RefreshInput, SignInInput, TokensOutput
-from editor.services.auth import accounts, pool_rules
+from editor.services.auth import accounts, mfa, pool_rules
 from editor.services.auth.cognito import cognito_refresh
 from editor.services.auth.web_sessions import session_access_token
 
@@ -22,7 +22,16 @@ CODE = {"max_length": 16, "trim_whitespace": True}
 
 
 def client_address(request) -> str:
-    """The caller's address: API Gateway's sourceIp (Zappa puts it in REMOTE_ADDR), never a header."""
+    """The caller's address: API Gateway's requestContext.identity.sourceIp, never a header.
+
+    Under Lambda, Zappa fills REMOTE_ADDR from X-Forwarded-For, which the client writes; the proxy event
+    it keeps in the environ carries the address API Gateway saw on the connection. Outside Lambda (tests,
+    runserver) there is no event, and REMOTE_ADDR is the socket's peer.
+    """
+    event = request.META.get("lambda.event")
+    if isinstance(event, dict):
+        identity = (event.get("requestContext") or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "unknown")
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
@@ -86,8 +95,10 @@ class ChallengeApi(_PublicApi):
         )
 
         def validate(self, data):
-            needed = "new_password" if data["challenge"] == "NEW_PASSWORD_REQUIRED" else "code"
-            if needed not in data:
+            needed = {"NEW_PASSWORD_REQUIRED": "new_password", "SOFTWARE_TOKEN_MFA": "code"}.get(
+                data["challenge"]
+            )
+            if needed and needed not in data:
                 raise serializers.ValidationError({needed: f"{data['challenge']} needs {needed}."})
             return data
 
@@ -96,7 +107,9 @@ class ChallengeApi(_PublicApi):
         responses={200: TokensOutput},
         auth=[],
         description="Answer the challenge /auth/token returned: NEW_PASSWORD_REQUIRED with new_password, "
-        "SOFTWARE_TOKEN_MFA with the 6-digit code of the person's authenticator app.",
+        "SOFTWARE_TOKEN_MFA with the 6-digit code of the person's authenticator app; MFA_SETUP (the pool "
+        "requires a second factor) first without a code (a secret and a new session), then with the app's "
+        "first code and that session.",
     )
     def post(self, request):
         data = self.valid(self.ChallengeInput, request)
@@ -107,6 +120,12 @@ class ChallengeApi(_PublicApi):
         }
         if data["challenge"] == "SOFTWARE_TOKEN_MFA":
             return Response(accounts.account_mfa_answer(code=data["code"], **common))
+        if data["challenge"] == "MFA_SETUP":
+            if "code" not in data:
+                return Response(
+                    mfa.account_mfa_setup_challenge_start(username=data["username"], session=data["session"])
+                )
+            return Response(mfa.account_mfa_setup_challenge_finish(code=data["code"], **common))
         return Response(accounts.account_new_password(new_password=data["new_password"], **common))
 
 
@@ -205,13 +224,14 @@ class PasswordApi(APIView):
     def post(self, request):
         data = self.PasswordInput(data=request.data)
         data.is_valid(raise_exception=True)
-        accounts.account_password_change(
+        result = accounts.account_password_change(
             access_token=request_access_token(request),
             username=request.user.username,
             address=client_address(request),
             **data.validated_data,
         )
-        return Response({"changed": True})
+        # Every sign-in ended, this one too: its new tokens (or the second factor's challenge) follow.
+        return Response({"changed": True, "signed_out": "everywhere", **result})
 
 
 class SignOutApi(APIView):
@@ -248,62 +268,6 @@ class SignOutApi(APIView):
             raise ServiceError("invalid_request", "refresh_token: send the refresh token to revoke.")
         accounts.account_sign_out(refresh_token=data.validated_data["refresh_token"])
         return Response({"signed_out": "this_sign_in"})
-
-
-class MfaCodeInput(serializers.Serializer):
-    code = serializers.RegexField(
-        r"^[0-9]{6}$", error_messages={"invalid": "Enter the 6 digits the app shows."}
-    )
-
-
-class MfaApi(APIView):
-    """The signed-in person's TOTP second factor: is it on, confirm a setup with a code, turn it off."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        responses={200: None}, description="Whether a second factor is on, and the pool's setting."
-    )
-    def get(self, request):
-        enabled = accounts.account_mfa_enabled(access_token=request_access_token(request))
-        return Response({"enabled": enabled, "pool": pool_rules.pool_settings().mfa})
-
-    @extend_schema(request=MfaCodeInput, responses={200: None}, description="Finish setting up with a code.")
-    def post(self, request):
-        data = MfaCodeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        accounts.account_mfa_setup_verify(
-            access_token=request_access_token(request),
-            username=request.user.username,
-            code=data.validated_data["code"],
-            address=client_address(request),
-        )
-        return Response({"enabled": True})
-
-    @extend_schema(
-        responses={200: None}, description="Turn the second factor off (pools where it is optional)."
-    )
-    def delete(self, request):
-        accounts.account_mfa_disable(access_token=request_access_token(request))
-        return Response({"enabled": False})
-
-
-class MfaSetupApi(APIView):
-    """Start setting up a TOTP second factor: a new secret, its otpauth:// URI and an SVG QR code."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        request=None,
-        responses={200: None},
-        description="Start setting up: a new secret, its otpauth:// URI and an SVG QR code for the app.",
-    )
-    def post(self, request):
-        return Response(
-            accounts.account_mfa_setup_start(
-                access_token=request_access_token(request), username=request.user.username
-            )
-        )
 
 
 class RefreshApi(APIView):

@@ -119,7 +119,11 @@ def test_change_password_on_the_account_page(live_server, make_user, page):
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("status")).to_have_text("Your password is changed.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your password is changed, and every other sign-in has ended."
+    )
+    page.goto(f"{base}/account")  # this page's session goes on with the new sign-in
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     page.get_by_role("button", name="Sign out", exact=True).click()
     sign_in(page, base, username, NEW_PASSWORD)
     assert_signed_in(page, base, username)
@@ -199,6 +203,7 @@ def test_two_step_sign_in_set_up_with_the_qr_page_then_asked_at_sign_in(
     username, _ = make_user("twostep")
     sign_in(page, base, username, PASSWORD)
     page.goto(f"{base}/account")
+    page.get_by_label("Password (to confirm it is you)").fill(PASSWORD)
     page.get_by_role("button", name="Set up two-step sign-in").click()
     qr = page.get_by_role("img", name="QR code")
     expect(qr).to_be_visible()

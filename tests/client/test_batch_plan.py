@@ -136,6 +136,18 @@ def test_the_estimate_refuses_a_batch_that_does_not_fit(folder, tmp_path):
         batch_estimate(plan=plan, models=MODELS, usage=usage(), task="replace", options={})
 
 
+def test_the_months_budget_left_is_known_only_from_the_deployments_spend(folder, tmp_path):
+    photos, masks = folder
+    plan = plan_of(photos, masks, tmp_path / "out")
+    person = {**usage(), "limits": {**usage()["limits"], "monthly_budget_usd": 100.0}}
+    person["month"] = {"estimated_spend_usd": 1.0}  # the person's own month, not the deployment's
+    estimate = batch_estimate(plan=plan, models=MODELS, usage=person, task="erase", options={})
+    assert estimate["budget_left_month_usd"] is None
+    administrator = {**person, "deployment": {"estimated_spend_usd": 60.0}}
+    estimate = batch_estimate(plan=plan, models=MODELS, usage=administrator, task="erase", options={})
+    assert estimate["budget_left_month_usd"] == pytest.approx(40.0)
+
+
 def test_photos_of_one_stem_get_results_of_their_own_and_the_mask_folder_is_not_a_photo(tmp_path):
     photos = tmp_path / "in"
     (photos / "masks").mkdir(parents=True)

@@ -49,9 +49,9 @@ def test_a_temporary_password_is_changed_at_first_sign_in(local_stack, app_cli):
 def test_two_step_sign_in_takes_the_authenticator_code(local_stack, make_user, sign_in, app_cli):
     username, _ = make_user("totp")
     bearer = {"Authorization": f"Bearer {sign_in(username)['access_token']}"}
-    secret = requests.post(f"{app_cli.base}/api/v1/auth/mfa/setup", headers=bearer, timeout=30).json()[
-        "secret"
-    ]
+    secret = requests.post(
+        f"{app_cli.base}/api/v1/auth/mfa/setup", json={"password": PASSWORD}, headers=bearer, timeout=30
+    ).json()["secret"]
     enabled = requests.post(
         f"{app_cli.base}/api/v1/auth/mfa", json={"code": totp_now(secret)}, headers=bearer, timeout=30
     )

@@ -120,7 +120,9 @@ def test_first_sign_in_with_a_temporary_password_sets_a_new_one(stack, cli):
 def test_two_step_sign_in_asks_for_the_authenticator_code(stack, cli):
     username = stack.user("totp")
     bearer = {"Authorization": f"Bearer {stack.token(username)}"}
-    setup = requests.post(f"{stack.base}/api/v1/auth/mfa/setup", headers=bearer, timeout=30)
+    setup = requests.post(
+        f"{stack.base}/api/v1/auth/mfa/setup", json={"password": PASSWORD}, headers=bearer, timeout=30
+    )
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
     enabled = requests.post(

@@ -36,7 +36,7 @@ def test_sign_out_revokes_the_sessions_tokens(user):
 
 
 def test_signin_page_past_the_limit_says_so_with_429(user, settings):
-    settings.AUTH_FAILURE_LIMIT_PER_USERNAME = 2
+    settings.AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS = 2
     client = Client(REMOTE_ADDR="10.99.1.1")
     for _ in range(2):
         response = client.post("/signin", {"username": user["username"], "password": "Wrong-password-1"})

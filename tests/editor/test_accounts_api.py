@@ -336,14 +336,14 @@ class TestBound:
 
 class TestFailureLimit:
     def test_429_past_the_limit_and_200_after_the_window(self, user, settings):
-        settings.AUTH_FAILURE_LIMIT_PER_USERNAME = 3
+        settings.AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS = 3
         settings.AUTH_FAILURE_WINDOW_SECONDS = 2
         api = client()
         # Start at the beginning of a window, so the three failures and the refusal share it.
         time.sleep(2 - time.time() % 2)
         for _ in range(3):
             assert token(api, user["username"], "Wrong-password-9").status_code == 401
-        refused = token(client(), user["username"], PASSWORD)  # another address: the username's limit
+        refused = token(api, user["username"], PASSWORD)  # this address, this username: its limit
         assert refused.status_code == 429
         retry_after = int(refused["Retry-After"])
         assert 1 <= retry_after <= 2
@@ -379,7 +379,7 @@ class TestSecondFactor:
     def test_set_up_then_sign_in_asks_for_the_code(self, user, sign_in):
         api = bearer(sign_in(user["username"])["access_token"])
         assert api.get("/api/v1/auth/mfa").json() == {"enabled": False, "pool": "OPTIONAL"}
-        setup = api.post("/api/v1/auth/mfa/setup")
+        setup = api.post("/api/v1/auth/mfa/setup", {"password": PASSWORD}, format="json")
         assert setup.status_code == 200, setup.content
         secret = setup.json()["secret"]
         assert setup.json()["otpauth_uri"].startswith("otpauth://totp/imageedit:")
@@ -401,7 +401,8 @@ class TestSecondFactor:
         assert done.status_code == 200, done.content
         assert bearer(done.json()["access_token"]).get("/api/v1/me").status_code == 200
 
-        assert api.delete("/api/v1/auth/mfa").status_code == 200
+        proof = {"password": PASSWORD, "code": totp_now(secret)}
+        assert api.delete("/api/v1/auth/mfa", proof, format="json").status_code == 200
         assert "access_token" in token(client(), user["username"], PASSWORD).json()
 
     def test_the_code_must_be_six_digits(self):

@@ -80,6 +80,8 @@ EXPECTED_LAMBDA_ACTIONS = {
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminAddUserToGroup",
     "kms:Sign",
 }
 
@@ -455,6 +457,13 @@ def test_lambda_role_uses_the_policy_and_nothing_else(template: dict[str, Any]) 
 
 
 # --- Cognito ------------------------------------------------------------------------------------------------
+
+
+def test_administrators_group_is_declared_in_the_pool(template: dict[str, Any]) -> None:
+    group = template["Resources"]["AdministratorsGroup"]
+    assert group["Type"] == "AWS::Cognito::UserPoolGroup"
+    assert group["Properties"]["GroupName"] == "administrators"
+    assert group["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
 
 
 def test_user_pool_and_client_settings(template: dict[str, Any]) -> None:

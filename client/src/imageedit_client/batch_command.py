@@ -58,10 +58,12 @@ def batch_estimate(*, plan: BatchPlan, models: dict, usage: dict, task: str, opt
     budget = limits.get("daily_budget_usd")
     budget_left = None if budget is None else float(budget) - float(usage.get("estimated_spend_usd", 0))
     monthly = limits.get("monthly_budget_usd")
+    # The monthly budget is the deployment's: only an administrator's usage shows its spend.
+    deployment = usage.get("deployment")
     monthly_left = (
         None
-        if monthly is None
-        else float(monthly) - float((usage.get("month") or {}).get("estimated_spend_usd", 0))
+        if monthly is None or deployment is None
+        else float(monthly) - float(deployment.get("estimated_spend_usd", 0))
     )
     return {
         "edits": len(plan.pending),

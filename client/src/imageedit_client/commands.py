@@ -276,9 +276,13 @@ def command_usage(args, ui: Ui) -> int:
     ui.line(f"resets at: {usage.get('resets_at')}")
     month = usage.get("month") or {}
     if month:
+        ui.line(f"this month ({month.get('month')}), yours: ${month.get('estimated_spend_usd', 0):.2f}")
+    # The deployment's month is shown to members of the administrators group only.
+    deployment = usage.get("deployment") or {}
+    if deployment:
         monthly = limits.get("monthly_budget_usd")
         ui.line(
-            f"this month ({month.get('month')}), whole deployment: ${month.get('estimated_spend_usd', 0):.2f}"
+            f"this month, whole deployment: ${deployment.get('estimated_spend_usd', 0):.2f}"
             + (f" of ${monthly:.2f}" if monthly is not None else "")
         )
     return exits.OK

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from editor.services.auth.cognito import cognito_user_create
+from editor.services.auth.cognito import cognito_user_create, cognito_user_group_add
 
 
 class Command(BaseCommand):
@@ -19,8 +19,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--email", default="")
         parser.add_argument("--pool-id", default="", help="defaults to COGNITO_USER_POOL_ID")
+        parser.add_argument(
+            "--group", action="append", default=[], help="add to this group, e.g. administrators (repeatable)"
+        )
 
-    def handle(self, *args, username, password, temporary, email, pool_id, **options):
+    def handle(self, *args, username, password, temporary, email, pool_id, group, **options):
         from botocore.exceptions import ClientError
 
         if temporary and (password or not email):
@@ -32,11 +35,12 @@ class Command(BaseCommand):
                 from editor.services.auth.accounts import account_invite
 
                 sub, _ = account_invite(username=username, email=email, pool_id=pool_id)
-                self.stdout.write(
-                    f"user {username} invited (sub {sub}); the temporary password went to {email}"
-                )
-                return
-            sub = cognito_user_create(username=username, password=password, email=email, pool_id=pool_id)
+                message = f"user {username} invited (sub {sub}); the temporary password went to {email}"
+            else:
+                sub = cognito_user_create(username=username, password=password, email=email, pool_id=pool_id)
+                message = f"user {username} ready (sub {sub})"
+            for name in group:
+                cognito_user_group_add(username=username, group=name, pool_id=pool_id)
         except ClientError as exc:
             raise CommandError(exc.response["Error"].get("Message") or str(exc)) from exc
-        self.stdout.write(f"user {username} ready (sub {sub})")
+        self.stdout.write(message + "".join(f"; in group {name}" for name in group))

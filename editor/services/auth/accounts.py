@@ -1,30 +1,30 @@
 """The account life cycle with Cognito: sign in and its challenges, sign up, codes, passwords, sign out.
 
 Every answer that could tell whether an account exists (forgot, resend, sign-up, wrong codes) is the same
-for existing and missing users. Failures count against the username and the client address
-(services/attempts.py).
+for existing and missing users. Failures count against the client address and the (username, address)
+pair (services/auth/attempts.py). A password change or reset ends every session of the account.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from django.conf import settings
 
 from editor.errors import ServiceError
-from editor.services.auth.attempts import failures_limited
+from editor.services.auth.attempts import RECOVERY, failures_limited
 from editor.services.auth.cognito import ChallengeRequired, cognito_sign_in
-from editor.services.auth.pool_rules import PasswordRefused, password_check, password_problems, pool_settings
+from editor.services.auth.pool_rules import PasswordRefused, password_check, password_problems
 from editor.services.auth.revocation import token_ended_mark
 from editor.services.aws import aws_client
 
 logger = logging.getLogger(__name__)
 
 # The challenges the app can walk a person through.
-SUPPORTED_CHALLENGES = ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA")
+# MFA_SETUP: the pool requires a second factor and the person has none yet (see services/auth/mfa.py).
+SUPPORTED_CHALLENGES = ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA", "MFA_SETUP")
 
 _UNAVAILABLE = ("auth_unavailable", "Accounts are unavailable right now; try again in a minute.", 503)
 _THROTTLED = (
@@ -48,13 +48,14 @@ _INVALID_MFA_CODE = (
     400,
 )
 _WRONG_CURRENT = ("wrong_current_password", "Your current password is not right.", 400)
+_SIGNED_OUT = ("signed_out", "This sign-in has ended (signed out or password changed); sign in again.", 401)
 _THROTTLING = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
 
 
 # --- calls to Cognito --------------------------------------------------------------------------------
 
 
-def _call(
+def cognito_call(
     operation: str, *, errors: dict | None = None, quiet: tuple[str, ...] = (), **kwargs
 ) -> dict | None:
     """Call Cognito; map its errors to what a person can act on; `quiet` errors return None."""
@@ -68,6 +69,10 @@ def _call(
         if code in (errors or {}):
             error_code, message, status = errors[code]
             raise ServiceError(error_code, message, status=status) from exc
+        if code == "NotAuthorizedException" and "AccessToken" in kwargs:
+            # The token's sign-in ended after the app last asked (signed out elsewhere, another process).
+            token_ended_mark(token=kwargs["AccessToken"])
+            raise ServiceError(*_SIGNED_OUT[:2], status=_SIGNED_OUT[2]) from exc
         if code in _THROTTLING:
             raise ServiceError(*_THROTTLED[:2], status=_THROTTLED[2]) from exc
         if code == "InvalidPasswordException":
@@ -87,7 +92,7 @@ def _call(
         raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
 
 
-def _tokens(result: dict) -> dict:
+def tokens_from(result: dict) -> dict:
     return {
         "access_token": result["AccessToken"],
         "id_token": result["IdToken"],
@@ -135,7 +140,7 @@ def _challenge_answer(
 ) -> dict:
     """RespondToAuthChallenge for one step of a sign-in, counted against the failure limit."""
     with failures_limited(username=username, address=address):
-        return _call(
+        return cognito_call(
             "respond_to_auth_challenge",
             errors=errors,
             ClientId=settings.COGNITO_APP_CLIENT_ID,
@@ -146,7 +151,7 @@ def _challenge_answer(
 
 
 def account_new_password(*, username: str, session: str, new_password: str, address: str) -> dict:
-    """Answer NEW_PASSWORD_REQUIRED (first sign-in with a temporary password): tokens."""
+    """Answer NEW_PASSWORD_REQUIRED (first sign-in with a temporary password): tokens, or MFA_SETUP."""
     password_check(new_password)
     response = _challenge_answer(
         challenge="NEW_PASSWORD_REQUIRED",
@@ -156,6 +161,9 @@ def account_new_password(*, username: str, session: str, new_password: str, addr
         address=address,
         errors=_CHALLENGE_ERRORS,
     )
+    if response.get("ChallengeName") == "MFA_SETUP":
+        # The pool requires a second factor and this person has none yet: set it up next.
+        return {"challenge": "MFA_SETUP", "session": response["Session"], "username": username}
     if "AuthenticationResult" not in response:
         raise ServiceError(
             "challenge_unsupported",
@@ -163,7 +171,7 @@ def account_new_password(*, username: str, session: str, new_password: str, addr
             f"({response.get('ChallengeName')}).",
             status=403,
         )
-    return _tokens(response["AuthenticationResult"])
+    return tokens_from(response["AuthenticationResult"])
 
 
 def account_mfa_answer(*, username: str, session: str, code: str, address: str) -> dict:
@@ -176,77 +184,14 @@ def account_mfa_answer(*, username: str, session: str, code: str, address: str) 
         address=address,
         errors={**_CHALLENGE_ERRORS, "CodeMismatchException": _INVALID_MFA_CODE},
     )
-    return _tokens(response["AuthenticationResult"])
-
-
-def account_mfa_enabled(*, access_token: str) -> bool:
-    """Whether the signed-in person signs in with a TOTP second factor."""
-    user = _call("get_user", AccessToken=access_token)
-    return "SOFTWARE_TOKEN_MFA" in (user.get("UserMFASettingList") or [])
-
-
-def account_mfa_setup_start(*, access_token: str, username: str) -> dict:
-    """A new TOTP secret for the person's authenticator app: the secret, its otpauth URI and a QR code."""
-    if pool_settings().mfa == "OFF":
-        raise ServiceError("mfa_off", "This user pool does not offer a second factor.", status=404)
-    secret = _call("associate_software_token", AccessToken=access_token)["SecretCode"]
-    uri = totp_uri(secret=secret, username=username)
-    return {"secret": secret, "otpauth_uri": uri, "qr_svg": qr_svg(uri)}
-
-
-def account_mfa_setup_verify(*, access_token: str, username: str, code: str, address: str) -> None:
-    """Check a first code from the app, then ask for it at every sign-in."""
-    with failures_limited(username=username, address=address):
-        _call(
-            "verify_software_token",
-            errors={
-                "EnableSoftwareTokenMFAException": _INVALID_MFA_CODE,
-                "CodeMismatchException": _INVALID_MFA_CODE,
-            },
-            AccessToken=access_token,
-            UserCode=code,
-            FriendlyDeviceName="imageedit",
-        )
-    _call(
-        "set_user_mfa_preference",
-        AccessToken=access_token,
-        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
-    )
-
-
-def account_mfa_disable(*, access_token: str) -> None:
-    """Stop asking for a second factor (only where the pool makes it optional)."""
-    if pool_settings().mfa != "OPTIONAL":
-        raise ServiceError("mfa_required", "This user pool requires a second factor.", status=400)
-    _call(
-        "set_user_mfa_preference",
-        AccessToken=access_token,
-        SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False},
-    )
-
-
-def totp_uri(*, secret: str, username: str) -> str:
-    """The otpauth:// URI authenticator apps read (Google's key URI format)."""
-    issuer = "imageedit"
-    return f"otpauth://totp/{quote(issuer)}:{quote(username)}?" + urlencode(
-        {"secret": secret, "issuer": issuer}
-    )
-
-
-def qr_svg(text: str) -> str:
-    """A QR code of `text` as an SVG document, drawn here (no image service sees the secret)."""
-    import qrcode
-    import qrcode.image.svg
-
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=8, border=2)
-    return image.to_string(encoding="unicode")
+    return tokens_from(response["AuthenticationResult"])
 
 
 def account_sign_up(*, username: str, email: str, password: str, address: str) -> dict:
     """Create an unconfirmed account and send a code; the same answer if the username is taken."""
     password_check(password)
-    with failures_limited(username=username, address=address, count_every_call=True):
-        _call(
+    with failures_limited(username=username, address=address, flow=RECOVERY, count_every_call=True):
+        cognito_call(
             "sign_up",
             quiet=("UsernameExistsException", "AliasExistsException"),
             errors={"InvalidParameterException": ("invalid_request", "Check the username and email.", 400)},
@@ -260,8 +205,8 @@ def account_sign_up(*, username: str, email: str, password: str, address: str) -
 
 def account_confirm(*, username: str, code: str, address: str) -> None:
     """Confirm a new account with the emailed code."""
-    with failures_limited(username=username, address=address):
-        _call(
+    with failures_limited(username=username, address=address, flow=RECOVERY):
+        cognito_call(
             "confirm_sign_up",
             errors={
                 name: _INVALID_CODE
@@ -281,8 +226,8 @@ def account_confirm(*, username: str, code: str, address: str) -> None:
 
 def account_code_resend(*, username: str, address: str) -> None:
     """Send the sign-up code again; the same answer whether or not there is such an unconfirmed account."""
-    with failures_limited(username=username, address=address, count_every_call=True):
-        _call(
+    with failures_limited(username=username, address=address, flow=RECOVERY, count_every_call=True):
+        cognito_call(
             "resend_confirmation_code",
             # LimitExceeded only ever hits existing accounts: answering it would tell them apart.
             quiet=(
@@ -298,8 +243,8 @@ def account_code_resend(*, username: str, address: str) -> None:
 
 def account_password_forgot(*, username: str, address: str) -> None:
     """Send a reset code if the account exists; the same answer either way."""
-    with failures_limited(username=username, address=address, count_every_call=True):
-        _call(
+    with failures_limited(username=username, address=address, flow=RECOVERY, count_every_call=True):
+        cognito_call(
             "forgot_password",
             quiet=(
                 "UserNotFoundException",
@@ -316,8 +261,8 @@ def account_password_forgot(*, username: str, address: str) -> None:
 def account_password_reset(*, username: str, code: str, password: str, address: str) -> None:
     """Set a new password with the emailed reset code."""
     password_check(password)
-    with failures_limited(username=username, address=address):
-        _call(
+    with failures_limited(username=username, address=address, flow=RECOVERY):
+        cognito_call(
             "confirm_forgot_password",
             errors={
                 name: _INVALID_CODE
@@ -334,26 +279,59 @@ def account_password_reset(*, username: str, code: str, password: str, address: 
             ConfirmationCode=code,
             Password=password,
         )
+    # Whoever had the old password may hold sessions: end every one (their access tokens within the bound).
+    try:
+        aws_client("cognito-idp").admin_user_global_sign_out(
+            UserPoolId=settings.COGNITO_USER_POOL_ID, Username=username
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.exception("sessions not ended after a password reset", extra={"error": str(exc)})
+        raise ServiceError(
+            "sessions_not_ended",
+            "Your new password is set, but other sign-ins could not be ended: sign in and choose "
+            "'Sign out everywhere'.",
+            status=503,
+        ) from exc
 
 
 def account_password_change(
     *, access_token: str, username: str, old_password: str, new_password: str, address: str
-) -> None:
-    """Change the signed-in person's password (their other sign-ins stay, as in Cognito)."""
+) -> dict:
+    """Change the signed-in person's password and end every sign-in; this one continues with new tokens.
+
+    Returns tokens, the challenge (say SOFTWARE_TOKEN_MFA) a new sign-in asks for first, or {} when that
+    sign-in could not be made (the password is changed all the same: the person signs in with it).
+    """
     password_check(new_password)
     with failures_limited(username=username, address=address):
-        _call(
+        cognito_call(
             "change_password",
             errors={"NotAuthorizedException": _WRONG_CURRENT},
             AccessToken=access_token,
             PreviousPassword=old_password,
             ProposedPassword=new_password,
         )
+    # GlobalSignOut ends every refresh token, this one's too; so sign in again after it, not before.
+    try:
+        account_sign_out_everywhere(access_token=access_token)
+    except ServiceError as exc:
+        if exc.code != "signed_out":
+            raise ServiceError(
+                "sessions_not_ended",
+                "Your new password is set, but other sign-ins could not be ended: choose 'Sign out "
+                "everywhere' in a minute.",
+                status=503,
+            ) from exc
+    try:
+        return account_sign_in(username=username, password=new_password, address=address)
+    except ServiceError:
+        logger.warning("sign-in after a password change failed", exc_info=True)
+        return {}
 
 
 def account_sign_out(*, refresh_token: str) -> None:
     """End one sign-in: revoke its refresh token and the access tokens issued from it (RevokeToken)."""
-    _call(
+    cognito_call(
         "revoke_token",
         errors={
             name: ("invalid_refresh_token", "That refresh token is not one this app issued.", 400)
@@ -371,7 +349,7 @@ def account_sign_out(*, refresh_token: str) -> None:
 
 def account_sign_out_everywhere(*, access_token: str) -> None:
     """End every sign-in of this person, on every device (GlobalSignOut)."""
-    _call(
+    cognito_call(
         "global_sign_out",
         errors={"NotAuthorizedException": ("signed_out", "This sign-in has already ended.", 401)},
         AccessToken=access_token,

@@ -133,3 +133,13 @@ def cognito_user_create(*, username: str, password: str, email: str = "", pool_i
     client.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
     user = client.admin_get_user(UserPoolId=pool_id, Username=username)
     return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+
+
+def cognito_user_group_add(*, username: str, group: str, pool_id: str = "") -> None:
+    """Add a user to a group of the pool (administrators: see the deployment's spend); idempotent.
+
+    The group reaches the app in the next access token's cognito:groups claim (sign in again).
+    """
+    aws_client("cognito-idp").admin_add_user_to_group(
+        UserPoolId=pool_id or settings.COGNITO_USER_POOL_ID, Username=username, GroupName=group
+    )
