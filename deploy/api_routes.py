@@ -46,6 +46,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     public("/signin", "GET", "POST", sign_in=POST),
     public("/signin/code", "GET", "POST", sign_in=POST),
     public("/signin/new-password", "GET", "POST", sign_in=POST),
+    public("/signin/mfa-setup", "GET", "POST", sign_in=POST),
     public("/signup", "GET", "POST", sign_in=POST),
     public("/signup/confirm", "GET", "POST", sign_in=POST),
     public("/password/forgot", "GET", "POST", sign_in=POST),
