@@ -3,9 +3,9 @@
 The engine answers InvokeModel at once with a precomputed image. Each request's wall time also holds
 the round trips to moto (DynamoDB, S3) and to the engine, which stand in for AWS; the time inside AWS
 calls is measured apart (at botocore's HTTP send), and overhead = wall - that. The baseline is what any
-handler must do: parse the multipart upload, base64 the image and mask into the same Bedrock body, call
-the same engine with boto3, decode the answer and return it. Both get the same multipart bytes, and
-their samples alternate, so the machine's drift touches them alike.
+handler must do: parse the multipart upload, decode the photo and mask with Pillow, base64 them into the
+same Bedrock body, call the same engine with boto3, decode the answer and return it. Both get the same
+multipart bytes, and their samples alternate, so the machine's drift touches them alike.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bench.common import (
     unmeasured,
     user_signed_in,
 )
+from bench.stages import StageTimer, stages_table
 
 SIDE = 1024  # 1 MP
 BOUNDARY = "BenchBoundary7MA4YWxkTrZu0gW"
@@ -73,14 +74,30 @@ def mask_png(width: int = SIDE, height: int = SIDE) -> bytes:
     return out.getvalue()
 
 
-def zero_latency_engine(answer_png: bytes) -> ThreadingHTTPServer:
-    body = json.dumps(
-        {"images": [base64.b64encode(answer_png).decode()], "seeds": [1], "finish_reasons": [None]}
-    ).encode()
+def zero_latency_engine() -> ThreadingHTTPServer:
+    """A Bedrock stand-in that answers at once with a photo-like PNG of the size it was sent, as
+    Stability's services do (answers are made once per size, so only the first of a size waits)."""
+    from PIL import Image
+
+    answers: dict[tuple[int, int], bytes] = {}
+    lock = threading.Lock()
+
+    def answer_for(request: bytes) -> bytes:
+        image = base64.b64decode(json.loads(request)["image"])
+        size = Image.open(io.BytesIO(image)).size
+        with lock:
+            if size not in answers:
+                out = io.BytesIO()
+                Image.fromarray(_pixels(6.0, *size)).save(out, "PNG", compress_level=1)
+                images = [base64.b64encode(out.getvalue()).decode()]
+                answers[size] = json.dumps(
+                    {"images": images, "seeds": [1], "finish_reasons": [None]}
+                ).encode()
+            return answers[size]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's naming)
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = answer_for(self.rfile.read(int(self.headers.get("Content-Length", 0))))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("x-imageedit-engine", "zero-latency-bench")
@@ -113,12 +130,19 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> by
 
 
 def minimal_handler(body: bytes, bedrock) -> bytes:
-    """The baseline: parse the upload, build the same Stability body, call the engine, return the image."""
+    """The baseline: parse the upload, decode the photo and mask, build the same Stability body, call the
+    engine, decode its answer and return it (design.md 7: "a minimal handler that decodes, builds the same
+    Bedrock body, calls the same engine and returns"; any handler must decode an upload to know it is an
+    image of the size it claims)."""
+    from PIL import Image
+
     fields = {}
     for part in body.split(f"--{BOUNDARY}".encode())[1:-1]:
         head, _, value = part.partition(b"\r\n\r\n")
         name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
         fields[name] = value[:-2]
+    for name in ("image", "mask"):
+        Image.open(io.BytesIO(fields[name])).load()
     request = {
         "image": base64.b64encode(fields["image"]).decode(),
         "prompt": fields["prompt"].decode(),
@@ -129,7 +153,9 @@ def minimal_handler(body: bytes, bedrock) -> bytes:
     response = bedrock.invoke_model(
         modelId=MODEL_ID, body=json.dumps(request), contentType="application/json", accept="application/json"
     )
-    return base64.b64decode(json.loads(response["body"].read())["images"][0])
+    answer = base64.b64decode(json.loads(response["body"].read())["images"][0])
+    Image.open(io.BytesIO(answer)).load()
+    return answer
 
 
 def run() -> list[dict]:
@@ -137,23 +163,36 @@ def run() -> list[dict]:
     samples = scaled(30, 2)
     rows: list[dict] = []
     timer = AwsCallTimer()
+    stages = None
     try:
         with local_stack():
             client, bedrock, engine = _app_client()
+            stages = StageTimer()
             for name, noise in (("photo-like", 6.0), ("smooth", 0.0)):
-                rows += _scenario(name, photo_png(noise), mask_png(), client, bedrock, timer, samples)
+                rows += _scenario(name, photo_png(noise), mask_png(), client, bedrock, timer, samples, stages)
             rows.append(_twelve_megapixels(client))
             engine.shutdown()
     finally:
+        if stages is not None:
+            stages.close()
         timer.close()
     return rows
+
+
+_DETAILS: dict[str, tuple[str, list]] = {}
+
+
+def details() -> tuple[str, dict]:
+    """Where each scenario's own time goes, stage by stage (bench.stages)."""
+    text = "\n\n".join(f"{name}:\n{table}" for name, (table, _) in _DETAILS.items())
+    return text, {name: data for name, (_, data) in _DETAILS.items()}
 
 
 def _app_client():
     from django.conf import settings
     from rest_framework.test import APIClient
 
-    engine = zero_latency_engine(photo_png(6.0))
+    engine = zero_latency_engine()
     bedrock = bedrock_point_at(f"http://127.0.0.1:{engine.server_address[1]}")
     settings.DAILY_EDIT_QUOTA = 100_000
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -167,19 +206,21 @@ def _post(client, body: bytes):
     return client.post("/api/v1/edits", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
 
 
-def _scenario(name, photo, mask, client, bedrock, timer, samples) -> list[dict]:
+def _scenario(name, photo, mask, client, bedrock, timer, samples, stages) -> list[dict]:
     print(f"input ({name}): {len(photo) / 1e6:.2f} MB PNG, {SIDE}x{SIDE}; mask {len(mask) / 1e3:.1f} kB")
     body = multipart(
         {"task": "inpaint", "prompt": "a red door"},
         {"image": ("photo.png", photo), "mask": ("mask.png", mask)},
     )
-    app, app_aws, base, base_aws, protocol, signing, calls = [], [], [], [], [], [], []
+    app, app_aws, base, base_aws, protocol, signing, calls, split = [], [], [], [], [], [], [], []
     for index in range(samples + 3):
         timer.take()
+        stages.take()
         started = time.perf_counter()
         response = _post(client, body)
         elapsed = (time.perf_counter() - started) * 1000
         aws_ms, aws_calls = timer.take()
+        stage_ms = stages.take()
         if response.status_code != 201 or response.json()["status"] != "SUCCEEDED":
             raise RuntimeError(f"the edit did not succeed: {response.status_code} {response.content[:300]!r}")
         started = time.perf_counter()
@@ -195,7 +236,11 @@ def _scenario(name, photo, mask, client, bedrock, timer, samples) -> list[dict]:
             base_aws.append(base_aws_ms)
             protocol.append(protocol_ms)
             signing.append(signing_ms)
+            split.append(stage_ms)
     baseline = figure(f"  minimal handler, {name}: own time", base)
+    _DETAILS[f"edit overhead, {name} 1 MP"] = stages_table(split, sorted(app)[len(app) // 2])
+    walls = sorted(own + aws for own, aws in zip(app, app_aws, strict=True))
+    cost = _cost(split, response.json()["id"], walls[len(walls) // 2]) if name == "photo-like" else []
     return [
         figure(f"edit overhead, {name} 1 MP PNG (wall - AWS)", app, baseline=baseline, max_ratio=1.5),
         baseline,
@@ -207,6 +252,41 @@ def _scenario(name, photo, mask, client, bedrock, timer, samples) -> list[dict]:
         figure(f"  minimal handler, {name}: inside the engine call", base_aws),
         figure(f"  protocol, {name}: base64 in + out", protocol, baseline=baseline),
         figure(f"  protocol, {name}: SigV4 sha256 of the body", signing, baseline=baseline),
+        *cost,
+    ]
+
+
+def _cost(split: list[dict], edit_id: str, wall_ms: float) -> list[dict]:
+    """The cost row (bench.cost) from the operations this scenario's edits made and one edit's item."""
+    import json
+    import statistics
+    from pathlib import Path
+
+    import boto3
+    from django.conf import settings
+
+    from bench.cost import cost_row
+    from bench.stages import CALLS_PREFIX
+    from editor.services.bedrock.pricing import estimated_cost
+
+    labels = {label for sample in split for label in sample if label.startswith(CALLS_PREFIX)}
+    calls = {
+        label[len(CALLS_PREFIX) :]: statistics.median(sample.get(label, 0) for sample in split)
+        for label in labels
+    }
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=settings.AWS_ENDPOINT_URL, region_name=settings.AWS_REGION
+    )
+    item = dynamodb.get_item(TableName=settings.DYNAMODB_TABLE, Key={"id": {"S": edit_id}})["Item"]
+    zappa = json.loads((Path(__file__).resolve().parent.parent / "zappa_settings.json").read_text())
+    return [
+        cost_row(
+            calls=calls,
+            item_bytes=len(json.dumps(item)),
+            wall_ms=wall_ms,
+            memory_mb=zappa["production"]["memory_size"],
+            bedrock_usd=estimated_cost(MODEL_ID, 1),
+        )
     ]
 
 

@@ -89,9 +89,11 @@ class LocalStack:
 
         from devstack import cognito_standin, s3_post
         from devstack.bedrock_server import BedrockServer
+        from devstack.moto_transactions import moto_transactions_patch
 
         kms_digest_signing_install()
         s3_post.install()
+        moto_transactions_patch()
         app = DomainDispatcherApplication(create_backend_app)
         Client(app).post(f"/moto-api/seed?a={MOTO_SEED}")
         store = None

@@ -160,6 +160,14 @@ class ImageEdit(Model):
     # The version tree: the first edit of the photo (itself for a first edit), and <user>#<root> to query.
     root_id = UnicodeAttribute(null=True)
     tree_key = UnicodeAttribute(null=True)
+    # On a root: how many versions its tree has, itself included. Each new version adds 1 in the
+    # transaction that writes it; version_counted marks a count that is whole (set on new roots; on a root
+    # from before the counter when the history first counts its tree, editor/selectors/versions.py).
+    version_count = NumberAttribute(null=True)
+    version_counted = NumberAttribute(null=True)
+    # What each output's Content Credentials said when it was stored (editor/services/c2pa/reading.py),
+    # with when that was: the detail page shows it, and reads the image again only when asked to.
+    credentials_panels = JSONAttribute(null=True)
 
     by_user = UserHistoryIndex()
     active_edits = ActiveEditsIndex()

@@ -1,1 +1,5 @@
 """imageedit: the Django project."""
+
+from imageedit.lazy_imports import lazy_imports_install
+
+lazy_imports_install()

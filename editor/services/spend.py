@@ -1,17 +1,21 @@
 """Spend people can see and cap: the daily count quota, the per-person daily budget and the operator's
-monthly budget, each taken atomically (one conditional DynamoDB update) before any model call."""
+monthly budget, taken atomically with the edit's item (editor/services/edits/admission.py) before any
+model call."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
 
 from editor.errors import ServiceError
 from editor.metrics import emit, metrics_quota_refused
-from editor.models import QuotaCounter, condition_failed
+from editor.models import QuotaCounter
 from editor.users import CognitoUser
 
 MICRO = 1_000_000
@@ -54,12 +58,21 @@ def _refused(code: str, message: str) -> ServiceError:
     return ServiceError(code, message, status=429)
 
 
-def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
-    """Admit one edit: count it, its images and its estimated cost against the person's day (quota and
-    budget in one conditional update) and the deployment's month; refuse with 429 past either limit."""
+@dataclass(frozen=True)
+class CounterWrite:
+    """One conditional update of a counter, to run alone or inside the edit's transaction."""
+
+    counter: QuotaCounter
+    actions: list
+    condition: Condition
+    scope: str  # "day" or "month": which refusal a failed condition means
+
+
+def spend_writes(user: CognitoUser, *, images: int, cost_usd: float, now: dt.datetime) -> list[CounterWrite]:
+    """The conditional updates that admit one edit (the person's day: quota and budget in one; the
+    deployment's month), refusing up front what can never pass."""
     if settings.DAILY_EDIT_QUOTA <= 0:
         raise _refused("edits_disabled", "Editing is switched off for now (daily quota 0).")
-    now = _now()
     cost = micro_usd(cost_usd)
     daily = _budget_micro(settings.DAILY_BUDGET_USD)
     if daily is not None and cost > daily:
@@ -69,9 +82,9 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
         condition &= QuotaCounter.spent_micro_usd.does_not_exist() | (
             QuotaCounter.spent_micro_usd <= daily - cost
         )
-    counter = QuotaCounter(id=_day_key(user, now))
-    try:
-        counter.update(
+    writes = [
+        CounterWrite(
+            counter=QuotaCounter(id=_day_key(user, now)),
             actions=[
                 QuotaCounter.used.add(1),
                 QuotaCounter.images.add(images),
@@ -80,30 +93,63 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
                 QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=2)),
             ],
             condition=condition,
+            scope="day",
         )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        if _day_read(user, now).get("used", 0) >= settings.DAILY_EDIT_QUOTA:
-            raise _refused(
-                "daily_quota_exceeded",
-                f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC "
-                f"({day_resets_at(now).isoformat()}).",
-            ) from exc
-        raise _daily_budget_refusal(cost_usd, now) from exc
+    ]
+    monthly = _budget_micro(settings.MONTHLY_BUDGET_USD)
+    if monthly is not None:
+        if cost > monthly:
+            raise _month_refusal(now)
+        writes.append(
+            CounterWrite(
+                counter=QuotaCounter(id=_month_key(now)),
+                actions=[
+                    QuotaCounter.spent_micro_usd.add(cost),
+                    QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=40)),
+                ],
+                condition=QuotaCounter.spent_micro_usd.does_not_exist()
+                | (QuotaCounter.spent_micro_usd <= monthly - cost),
+                scope="month",
+            )
+        )
+    return writes
+
+
+def spend_refusal(user: CognitoUser, *, scope: str, cost_usd: float, now: dt.datetime) -> ServiceError:
+    """The 429 for a counter whose condition failed: which limit, in words, and when it resets."""
+    if scope == "month":
+        return _month_refusal(now)
+    if _day_read(user, now).get("used", 0) >= settings.DAILY_EDIT_QUOTA:
+        return _refused(
+            "daily_quota_exceeded",
+            f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC "
+            f"({day_resets_at(now).isoformat()}).",
+        )
+    return _daily_budget_refusal(cost_usd, now)
+
+
+def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
+    """Admit spend without an edit item (an edit's own admission is editor/services/edits/admission.py):
+    the day's and the month's counters in one transaction, all or nothing; 429 past either limit."""
+    now = _now()
+    writes = spend_writes(user, images=images, cost_usd=cost_usd, now=now)
     try:
-        _month_take(now, cost)
-    except ServiceError:
-        # The month refused: give the day back what it just took, so the person is not charged for it.
-        QuotaCounter(id=_day_key(user, now)).update(
-            actions=[
-                QuotaCounter.used.add(-1),
-                QuotaCounter.images.add(-images),
-                QuotaCounter.spent_micro_usd.add(-cost),
-            ]
-        )
-        raise
-    emit({"EstimatedSpendUSD": (cost / MICRO, "None"), "ImagesAdmitted": (images, "Count")})
+        with TransactWrite(connection=QuotaCounter._get_connection().connection) as transaction:
+            for write in writes:
+                transaction.update(write.counter, actions=write.actions, condition=write.condition)
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        for write, reason in zip(writes, reasons, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                raise spend_refusal(user, scope=write.scope, cost_usd=cost_usd, now=now) from exc
+        raise ServiceError(
+            "storage_unavailable", "Spend could not be recorded; try again.", status=503
+        ) from exc
+    spend_admitted(images=images, cost_usd=cost_usd)
+
+
+def spend_admitted(*, images: int, cost_usd: float) -> None:
+    emit({"EstimatedSpendUSD": (micro_usd(cost_usd) / MICRO, "None"), "ImagesAdmitted": (images, "Count")})
 
 
 def _daily_budget_refusal(cost_usd: float, now: dt.datetime) -> ServiceError:
@@ -112,29 +158,6 @@ def _daily_budget_refusal(cost_usd: float, now: dt.datetime) -> ServiceError:
         f"This edit (about ${cost_usd:.2f}) would take you past today's budget of "
         f"${settings.DAILY_BUDGET_USD:.2f}; it resets at {day_resets_at(now).isoformat()}.",
     )
-
-
-def _month_take(now: dt.datetime, cost: int) -> None:
-    monthly = _budget_micro(settings.MONTHLY_BUDGET_USD)
-    if monthly is None:
-        return
-    condition = QuotaCounter.spent_micro_usd.does_not_exist() | (
-        QuotaCounter.spent_micro_usd <= monthly - cost
-    )
-    try:
-        if cost > monthly:
-            raise _month_refusal(now)
-        QuotaCounter(id=_month_key(now)).update(
-            actions=[
-                QuotaCounter.spent_micro_usd.add(cost),
-                QuotaCounter.expires_at.set(month_resets_at(now) + dt.timedelta(days=40)),
-            ],
-            condition=condition,
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        raise _month_refusal(now) from exc
 
 
 def _month_refusal(now: dt.datetime) -> ServiceError:

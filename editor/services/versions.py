@@ -8,6 +8,7 @@ from editor.models import ImageEdit
 from editor.selectors.edits import edit_get_owned
 from editor.selectors.versions import tree_edits
 from editor.services.edits.deletion import edit_delete
+from editor.services.version_counts import version_count_add
 from editor.users import CognitoUser
 
 logger = logging.getLogger(__name__)
@@ -59,12 +60,11 @@ def version_delete(*, user: CognitoUser, edit_id: str, children: str = DELETE_BR
         subtree = [child, *_descendants(later, child.id)]
         for item in subtree:
             # The parent link stays (it says where the picture came from); the tree is the child's own.
-            item.update(
-                actions=[
-                    ImageEdit.root_id.set(child.id),
-                    ImageEdit.tree_key.set(tree_key(user.sub, child.id)),
-                ]
-            )
+            actions = [ImageEdit.root_id.set(child.id), ImageEdit.tree_key.set(tree_key(user.sub, child.id))]
+            if item is child:
+                actions += [ImageEdit.version_count.set(len(subtree)), ImageEdit.version_counted.set(1)]
+            item.update(actions=actions)
+        version_count_add(root_id=edit.root_id, edit_id=edit.id, delta=-len(subtree))
     logger.info(
         "version deleted", extra={"edit_id": edit_id, "later_versions": len(later), "children": children}
     )

@@ -23,7 +23,7 @@ from editor.selectors.history import edits_list
 from editor.services.auth.web_sessions import session_sign_out, session_user
 from editor.services.bedrock.catalog import engine_label
 from editor.services.bedrock.tasks import ASPECT_RATIOS, GROUPS, TASK_RULES
-from editor.services.c2pa.reading import edit_credentials_read
+from editor.services.c2pa.reading import edit_credentials
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
 from editor.services.uploads import upload_limits_describe
@@ -190,6 +190,8 @@ def edit_detail(request, user, edit_id: str):
     # The presenter hands out URLs; the detail page also shows the S3 keys behind them.
     for output, stored in zip(edit["outputs"], item.outputs or [], strict=False):
         output["key"] = stored.key
+    # Checked when the result was stored; read from S3 again only when the person asks (?verify=1).
+    credentials, checked_at = edit_credentials(edit=item, verify=request.GET.get("verify") == "1")
     return render(
         request,
         "editor/edit_detail.html",
@@ -199,7 +201,8 @@ def edit_detail(request, user, edit_id: str):
                 (name.replace("_", " ").capitalize(), value)
                 for name, value in sorted(edit["parameters"].items())
             ],
-            "credentials": edit_credentials_read(edit=item),
+            "credentials": credentials,
+            "credentials_checked_at": checked_at,
             **detail_versions(user=user, edit=item),
         },
     )

@@ -7,9 +7,10 @@ from rest_framework.views import APIView
 
 from editor.models import ImageEdit
 from editor.openapi import extend_schema
-from editor.selectors.versions import tree_edits, version_counts, version_tree
+from editor.selectors.versions import tree_edits, version_tree
 from editor.services.bedrock.tasks import TASK_RULES
 from editor.services.storage import presigned_url
+from editor.services.version_counts import version_counts
 
 
 def version_nodes(edit: ImageEdit, items: list[ImageEdit]) -> list[dict]:
@@ -80,7 +81,7 @@ def history_group(*, user, items: list[ImageEdit], cards: list[dict]) -> list[di
         root = item.root_id or item.id
         if root not in by_root:
             by_root[root] = {**card, "root_id": root}
-    counts = version_counts(user=user, root_ids=list(by_root))
+    counts = version_counts(user=user, roots=list(by_root), on_page={item.id: item for item in items})
     for root, card in by_root.items():
         card["versions"] = max(counts.get(root, 0), 1)
     return list(by_root.values())

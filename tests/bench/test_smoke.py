@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # The figure names each benchmark must produce (a prefix is enough).
 EXPECTED = {
     "cold start": ["cold start, imageedit (no SnapStart)", "cold start, minimal", "cold start, bare handler"],
-    "edit overhead": ["edit overhead, photo-like", "edit overhead, smooth", "  protocol, photo-like", "edit"],
+    "edit overhead": [
+        "edit overhead, photo-like",
+        "edit overhead, smooth",
+        "  protocol, photo-like",
+        "cost: infrastructure per 1,000 edits",
+        "edit",
+    ],
     "history": [
         "history API, page 1 of",
         "history API, page 3 of",

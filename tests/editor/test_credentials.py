@@ -133,9 +133,32 @@ def test_a_tampered_image_fails_verification_and_the_panel_says_so(user):
     storage.object_put(
         key=ImageEdit.get(edit["id"]).outputs[0].key, data=bytes(tampered), content_type=content_type
     )
+    # The page shows the verdict recorded when the result was stored, and says so...
     page = client.get(f"/edits/{edit['id']}").content.decode()
-    assert 'data-credentials-state="invalid"' in page
+    assert 'data-credentials-state="verified"' in page and 'data-credentials-checked="recorded"' in page
+    # ...and reads the stored image again when asked.
+    page = client.get(f"/edits/{edit['id']}?verify=1").content.decode()
+    assert 'data-credentials-state="invalid"' in page and 'data-credentials-checked="now"' in page
     assert "The signature does not verify" in page
+
+
+def test_the_detail_page_does_not_download_the_result_to_show_its_credentials(user, monkeypatch):
+    client = page_sign_in(user["username"])
+    response = client.post(
+        "/api/v1/edits",
+        {"task": "erase", "image": io.BytesIO(photo_png()), "mask": io.BytesIO(mask_png())},
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
+    edit = succeeded(response)
+    recorded = ImageEdit.get(edit["id"]).credentials_panels
+    assert recorded["checked_at"] and [panel["verified"] for panel in recorded["panels"]] == [True]
+    reads = []
+    original = storage.object_get
+    monkeypatch.setattr(storage, "object_get", lambda *, key: reads.append(key) or original(key=key))
+    page = client.get(f"/edits/{edit['id']}").content.decode()
+    assert 'data-credentials-state="verified"' in page and reads == []
+    client.get(f"/edits/{edit['id']}?verify=1")
+    assert reads == [ImageEdit.get(edit["id"]).outputs[0].key]
 
 
 def test_when_signing_fails_the_edit_fails_with_a_code_by_default(api, settings):
@@ -251,9 +274,10 @@ def test_a_valid_signature_by_an_unknown_signer_is_said_to_be_one(api, user):
     assert panel["verified"] and panel["state"] == "Valid"  # the signature itself is fine
     assert (panel["trusted"], panel["trust"]) == (False, "unknown")
     assert panel["trust_label"] == "Valid signature, unknown signer"
-    # What the detail page shows when such an image is what is stored.
+    # What the detail page shows when such an image is what is stored (read again: ?verify=1; a plain view
+    # shows the verdict recorded when the result was stored).
     storage.object_put(key=ImageEdit.get(edit["id"]).outputs[0].key, data=foreign, content_type="image/png")
-    page = page_sign_in(user["username"]).get(f"/edits/{edit['id']}").content.decode()
+    page = page_sign_in(user["username"]).get(f"/edits/{edit['id']}?verify=1").content.decode()
     assert 'data-credentials-trust="unknown"' in page and "Valid signature, unknown signer." in page
     assert "Signed by this deployment" not in page
 

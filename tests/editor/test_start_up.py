@@ -46,3 +46,14 @@ def test_a_cold_start_loads_every_view_but_not_what_only_some_requests_need():
 def test_the_snapstart_init_phase_loads_what_a_token_needs():
     modules = _modules_after_start(warm=True)
     assert {"jose.jwt", "jose.exceptions", "editor.views.edits"} <= modules
+
+
+def test_lazy_imports_only_where_lazy_loading_is_thread_safe():
+    from imageedit.lazy_imports import lazy_loader_is_thread_safe
+
+    # gh-114763: fixed in 3.11.9 and 3.12.3; edit jobs run on threads, so older interpreters load eagerly.
+    assert not lazy_loader_is_thread_safe((3, 11, 7))
+    assert lazy_loader_is_thread_safe((3, 11, 9))
+    assert not lazy_loader_is_thread_safe((3, 12, 1))
+    assert lazy_loader_is_thread_safe((3, 12, 3))
+    assert lazy_loader_is_thread_safe((3, 13, 0))

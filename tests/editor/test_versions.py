@@ -136,3 +136,78 @@ def test_an_edit_from_before_the_tree_becomes_the_root_of_its_continuations(api)
     body = api.get(f"/api/v1/edits/{new}/versions").json()
     assert body["root_id"] == old
     assert {node["id"]: node["parent_id"] for node in body["nodes"]} == {old: None, new: old}
+
+
+class DynamoCalls:
+    """Observe which DynamoDB operations run (botocore's client call, wrapped; nothing answered for it)."""
+
+    def __init__(self, monkeypatch):
+        import botocore.client
+
+        self.seen: list[tuple[str, dict]] = []
+        original = botocore.client.BaseClient._make_api_call
+
+        def observed(client, operation, params):
+            if client.meta.service_model.service_name == "dynamodb":
+                self.seen.append((operation, params))
+            return original(client, operation, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", observed)
+
+    def names(self) -> list[str]:
+        return [operation for operation, _ in self.seen]
+
+
+def card_versions(client) -> list[str]:
+    return re.findall(r'data-versions="(\d+)"', client.get("/history").content.decode())
+
+
+def test_the_root_counts_its_versions_as_they_are_made_and_deleted(api, two_branches):
+    ids = two_branches
+    root = ImageEdit.get(ids["a"], consistent_read=True)
+    assert (root.version_count, root.version_counted) == (4, 1)
+    client = page_sign_in(api.user["username"])
+    assert client.post(f"/edits/{ids['c']}/delete", {"children": "branch"}).status_code == 302
+    assert ImageEdit.get(ids["a"], consistent_read=True).version_count == 3
+    assert card_versions(client) == ["3"]
+    # b kept apart with no later versions of its own: a keeps a and d.
+    assert client.post(f"/edits/{ids['b']}/delete", {"children": "keep"}).status_code == 302
+    assert card_versions(client) == ["2"]
+
+
+def test_keeping_children_gives_each_new_root_its_subtree_count(api, two_branches):
+    ids = two_branches
+    client = page_sign_in(api.user["username"])
+    assert client.post(f"/edits/{ids['a']}/delete", {"children": "keep"}).status_code == 302
+    b, d = (ImageEdit.get(ids[name], consistent_read=True) for name in "bd")
+    assert (b.version_count, d.version_count) == (2, 1)  # b with c; d alone
+    assert sorted(card_versions(client)) == ["2"]  # a card shows a count only past one version
+
+
+def test_a_tree_from_before_the_counter_is_counted_once_then_read_from_its_root(
+    api, two_branches, monkeypatch
+):
+    ids = two_branches
+    ImageEdit(id=ids["a"]).update(
+        actions=[ImageEdit.version_count.remove(), ImageEdit.version_counted.remove()]
+    )
+    client = page_sign_in(api.user["username"])
+    assert card_versions(client) == ["4"]  # counted on the index, and recorded
+    assert ImageEdit.get(ids["a"], consistent_read=True).version_count == 4
+    monkeypatch.setattr("editor.views.pages.HISTORY_PAGE_SIZE", 2)  # d and c: the root is off the page
+    calls = DynamoCalls(monkeypatch)
+    assert card_versions(client) == ["4"]
+    queries = [params for operation, params in calls.seen if operation == "Query"]
+    assert len(queries) == 1 and "Select" not in queries[0]  # the page's Query; no COUNT any more
+    assert calls.names().count("BatchGetItem") == 1  # the root's counter
+
+
+def test_the_history_page_reads_one_query_when_every_root_is_on_it(api, monkeypatch):
+    for _ in range(3):
+        done(post_edit(api, "erase", image=photo_png(), mask=mask_png()))
+    client = page_sign_in(api.user["username"])
+    calls = DynamoCalls(monkeypatch)
+    page = client.get("/history").content.decode()
+    assert len(re.findall(r'<li class="history-item"', page)) == 3
+    history_reads = [name for name in calls.names() if name in ("Query", "BatchGetItem", "Scan")]
+    assert history_reads == ["Query"]

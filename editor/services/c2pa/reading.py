@@ -7,7 +7,7 @@ import json
 import logging
 
 from editor.errors import ServiceError
-from editor.models import ImageEdit
+from editor.models import ImageEdit, timestamp_now
 from editor.services import storage
 from editor.services.c2pa.trust import (
     C2PA_LISTED,
@@ -114,6 +114,29 @@ def credentials_read(*, data: bytes, content_type: str) -> dict:
             "has_credentials": bool(ingredient.get("active_manifest")),
         },
     }
+
+
+def credentials_record(*, images: list) -> dict | None:
+    """The verdict on each result as it is stored, read from the very bytes about to be written (so the
+    detail page need not download them on every view); None if reading failed, which the page then does."""
+    panels = []
+    try:
+        for image in images:
+            panels.append(credentials_read(data=image.data, content_type=image.content_type))
+    except Exception as exc:  # a reader failure must not fail an edit that is signed and stored
+        logger.warning("content credentials not read back", extra={"error": str(exc)})
+        return None
+    return {"checked_at": timestamp_now(), "panels": panels}
+
+
+def edit_credentials(*, edit: ImageEdit, verify: bool = False) -> tuple[list[dict], str | None]:
+    """The detail page's panels and when they were checked: as recorded at write time, or (`verify`, or
+    an edit from before the record) read again from S3 now, with None for the time."""
+    recorded = edit.credentials_panels or {}
+    panels = recorded.get("panels")
+    if not verify and isinstance(panels, list) and len(panels) == len(edit.outputs or []):
+        return panels, recorded.get("checked_at")
+    return edit_credentials_read(edit=edit), None
 
 
 def edit_credentials_read(*, edit: ImageEdit) -> list[dict]:

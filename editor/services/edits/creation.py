@@ -16,12 +16,7 @@ from editor.services.bedrock.adapter import ModelAdapter
 from editor.services.bedrock.catalog import adapter_get, task_unavailable_note
 from editor.services.bedrock.lifecycle import SUCCESSOR_FAMILY, lifecycle_route
 from editor.services.bedrock.tasks import EditSpec
-from editor.services.edits.admission import (
-    idempotency_claim,
-    idempotency_release,
-    quota_take,
-    request_fingerprint,
-)
+from editor.services.edits.admission import IdempotencyClaim, edit_admit, request_fingerprint
 from editor.services.edits.running import finish_failed
 from editor.services.imaging.full_resolution import view_check
 from editor.services.imaging.images import SourceImage
@@ -132,6 +127,7 @@ def edit_create(
     source, mask_source, style_source = spec.image, spec.mask, spec.style_image
 
     edit_id = str(uuid.uuid4())
+    claim = None
     if idempotency_key:
         fingerprint = request_fingerprint(
             spec,
@@ -140,25 +136,27 @@ def edit_create(
             parent_id,
             inputs.style_image,
         )
-        existing_id = idempotency_claim(user, idempotency_key, fingerprint, edit_id)
-        if existing_id:
-            return _edit_when_saved(user, existing_id), False
-    try:
-        quota_take(user, images=spec.count, cost_usd=edit_cost(adapter, spec))
-        edit = _edit_record(
-            user=user,
-            edit_id=edit_id,
-            spec=spec,
-            adapter=adapter,
-            parent_id=parent_id,
-            idempotency_key=idempotency_key,
-            route_note=route_note,
-        )
-    except Exception:
-        # Nothing was accepted: free the key, so a retry with it is a new request, not a missing edit.
-        if idempotency_key:
-            idempotency_release(user, idempotency_key, edit_id)
-        raise
+        claim = IdempotencyClaim(key=idempotency_key, fingerprint=fingerprint)
+    edit = _edit_item(
+        user=user,
+        edit_id=edit_id,
+        spec=spec,
+        adapter=adapter,
+        parent_id=parent_id,
+        idempotency_key=idempotency_key,
+        route_note=route_note,
+    )
+    # One transaction: the key, the quota and budgets, the PENDING item and the tree's count, or nothing.
+    existing_id = edit_admit(
+        user=user,
+        edit=edit,
+        images=spec.count,
+        cost_usd=edit_cost(adapter, spec),
+        claim=claim,
+        root_id=edit.root_id,
+    )
+    if existing_id:
+        return _edit_when_saved(user, existing_id), False
     log_context_bind(edit_id=edit_id, task=spec.task, model_id=edit.model_id)
     logger.info("edit accepted", extra={"status": PENDING})
 
@@ -194,7 +192,7 @@ def edit_cost(adapter: ModelAdapter, spec: EditSpec) -> float:
     return adapter.estimated_cost(adapter.model_id(spec.task, spec), spec.count)
 
 
-def _edit_record(
+def _edit_item(
     *,
     user: CognitoUser,
     edit_id: str,
@@ -204,7 +202,8 @@ def _edit_record(
     idempotency_key: str | None,
     route_note: str | None = None,
 ) -> ImageEdit:
-    """Write the PENDING item: it exists before anything else happens, so every accepted edit can end."""
+    """The PENDING item (written by edit_admit): it exists before anything else happens, so every accepted
+    edit can end."""
     source = spec.image
     edit = ImageEdit(
         id=edit_id,
@@ -236,7 +235,8 @@ def _edit_record(
         edit.style_reference = storage.object_key(
             user_id=user.sub, edit_id=edit_id, name=f"style.{spec.style_image.format}"
         )
-    edit.save()
+    if edit.root_id == edit_id:
+        edit.version_count, edit.version_counted = 1, 1  # a first edit: its tree has one version
     return edit
 
 

@@ -26,6 +26,7 @@ from editor.services.bedrock.generation import ModelResult
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.bedrock.tasks import EditSpec
 from editor.services.c2pa.manifest import result_sign
+from editor.services.c2pa.reading import credentials_record
 from editor.services.imaging.full_resolution import full_resolution_run
 from editor.services.imaging.images import EXTENSION_BY_CONTENT_TYPE, SourceImage
 from editor.services.imaging.photos import photo_inspect
@@ -94,6 +95,7 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> ImageEd
     try:
         spec = spec_from_edit(edit, inputs or {})
         result = result_sign(edit=edit, result=full_resolution_run(spec=spec), source=spec.image)
+        credentials = credentials_record(images=result.images)
         outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
     except ServiceError as exc:
         finish_failed(edit, exc.code, exc.message, started=started)
@@ -103,7 +105,7 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> ImageEd
         finish_failed(edit, "internal_error", "The edit failed unexpectedly; try again.", started=started)
         return
     latency_ms = int((time.monotonic() - started) * 1000)
-    if not finish_succeeded(edit, result, outputs, latency_ms):
+    if not finish_succeeded(edit, result, outputs, latency_ms, credentials=credentials):
         # Deleted (or expired as stale) while running: its outputs must not linger in S3.
         try:
             storage.objects_delete(keys=[output.key for output in outputs])
@@ -142,7 +144,9 @@ def _output_store(edit: ImageEdit, index: int, image) -> OutputImage:
     )
 
 
-def finish_succeeded(edit: ImageEdit, result: ModelResult, outputs: list, latency_ms: int) -> bool:
+def finish_succeeded(
+    edit: ImageEdit, result: ModelResult, outputs: list, latency_ms: int, *, credentials: dict | None = None
+) -> bool:
     """Record SUCCEEDED; False if the edit is no longer RUNNING (deleted or expired meanwhile).
 
     If DynamoDB stays unavailable the edit is recorded FAILED: outputs nobody can find are worth nothing.
@@ -163,6 +167,7 @@ def finish_succeeded(edit: ImageEdit, result: ModelResult, outputs: list, latenc
             ImageEdit.model_width.set(result.model_size[0] if result.model_size else None),
             ImageEdit.model_height.set(result.model_size[1] if result.model_size else None),
             ImageEdit.estimated_cost_usd.set(estimated_cost(result.model_id, len(outputs) + result.filtered)),
+            ImageEdit.credentials_panels.set(credentials),
         ],
         condition=ImageEdit.status == RUNNING,
         applied=lambda current: current.status == SUCCEEDED and [o.key for o in current.outputs] == keys,

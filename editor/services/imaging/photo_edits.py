@@ -11,6 +11,8 @@ from PIL import Image
 from editor.errors import ServiceError
 from editor.services.imaging.photos import (
     Encoded,
+    JpegTables,
+    jpeg_tables,
     mask_decode,
     photo_decode,
     photo_encode,
@@ -93,6 +95,7 @@ class MaskLocalEdit:
     source_format: str
     model_image: bytes  # JPEG (PNG with transparency), plan.model_size
     model_mask: bytes  # grey PNG, white = change, plan.model_size
+    jpeg: JpegTables | None = None  # a JPEG source's own coding, to write the result with
 
 
 def mask_local_prepare(*, image: bytes, mask: bytes, source_format: str, family: str) -> MaskLocalEdit:
@@ -122,6 +125,7 @@ def mask_local_prepare(*, image: bytes, mask: bytes, source_format: str, family:
         source_format=source_format,
         model_image=_for_model(crop),
         model_mask=_png(mask_crop),
+        jpeg=jpeg_tables(image) if source_format == "jpeg" else None,
     )
 
 
@@ -147,7 +151,7 @@ def mask_local_finish(edit: MaskLocalEdit, answer: bytes) -> Encoded:
         feather=settings.COMPOSITE_FEATHER_PX,
     )
     has_alpha = edit.original.mode == "RGBA"
-    return photo_encode(edit.original, result_format(edit.source_format, has_alpha=has_alpha))
+    return photo_encode(edit.original, result_format(edit.source_format, has_alpha=has_alpha), jpeg=edit.jpeg)
 
 
 def photo_as_is(image: bytes) -> bytes:
