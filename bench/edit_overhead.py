@@ -3,9 +3,9 @@
 The engine answers InvokeModel at once with a precomputed image. Each request's wall time also holds
 the round trips to moto (DynamoDB, S3) and to the engine, which stand in for AWS; the time inside AWS
 calls is measured apart (at botocore's HTTP send), and overhead = wall - that. The baseline is what any
-handler must do: parse the multipart upload, base64 the image and mask into the same Bedrock body, call
-the same engine with boto3, decode the answer and return it. Both get the same multipart bytes, and
-their samples alternate, so the machine's drift touches them alike.
+handler must do: parse the multipart upload, decode the photo and mask with Pillow, base64 them into the
+same Bedrock body, call the same engine with boto3, decode the answer and return it. Both get the same
+multipart bytes, and their samples alternate, so the machine's drift touches them alike.
 """
 
 from __future__ import annotations
@@ -130,12 +130,19 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> by
 
 
 def minimal_handler(body: bytes, bedrock) -> bytes:
-    """The baseline: parse the upload, build the same Stability body, call the engine, return the image."""
+    """The baseline: parse the upload, decode the photo and mask, build the same Stability body, call the
+    engine, decode its answer and return it (design.md 7: "a minimal handler that decodes, builds the same
+    Bedrock body, calls the same engine and returns"; any handler must decode an upload to know it is an
+    image of the size it claims)."""
+    from PIL import Image
+
     fields = {}
     for part in body.split(f"--{BOUNDARY}".encode())[1:-1]:
         head, _, value = part.partition(b"\r\n\r\n")
         name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
         fields[name] = value[:-2]
+    for name in ("image", "mask"):
+        Image.open(io.BytesIO(fields[name])).load()
     request = {
         "image": base64.b64encode(fields["image"]).decode(),
         "prompt": fields["prompt"].decode(),
@@ -146,7 +153,9 @@ def minimal_handler(body: bytes, bedrock) -> bytes:
     response = bedrock.invoke_model(
         modelId=MODEL_ID, body=json.dumps(request), contentType="application/json", accept="application/json"
     )
-    return base64.b64decode(json.loads(response["body"].read())["images"][0])
+    answer = base64.b64decode(json.loads(response["body"].read())["images"][0])
+    Image.open(io.BytesIO(answer)).load()
+    return answer
 
 
 def run() -> list[dict]:

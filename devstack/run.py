@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         # Served the way AWS serves it: API Gateway's rules from infra/template.yaml, then Zappa's
         # handler (`python manage.py runserver` still works for debugging Django alone).
-        from devstack.gateway import GatewayServer
+        from devstack.gateway_server import GatewayServer
 
         gateway = GatewayServer(environment=gateway_environment(stack), port=args.port).start()
         from devstack.batch_poller import BatchWorker

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "editor.middleware.RequestContextMiddleware",
+    "editor.middleware.EncodedPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "editor.middleware.CorsMiddleware",

@@ -26,6 +26,7 @@ from editor.services.bedrock.tasks import ASPECT_RATIOS, GROUPS, TASK_RULES
 from editor.services.c2pa.reading import edit_credentials
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
+from editor.services.uploads import upload_limits_describe
 from editor.services.versions import DELETE_BRANCH, KEEP_CHILDREN, version_delete
 from editor.views.history_batches import history_batches_collapse
 from editor.views.versions import detail_versions, history_group, version_delete_message
@@ -145,6 +146,7 @@ def editor(request, user):
             "margins": MARGINS,
             "aspect_ratios": ASPECT_RATIOS,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+            "upload_limits": upload_limits_describe(),
             "max_photo_bytes": settings.MAX_PHOTO_BYTES,
             "max_image_pixels": settings.MAX_PHOTO_PIXELS,
             "crop_padding_fraction": settings.CROP_PADDING_FRACTION,

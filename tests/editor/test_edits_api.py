@@ -20,6 +20,12 @@ from tests.editor.test_photos import png_header_only
 SQUARE = (40, 30, 72, 62)  # left, top, right, bottom of the red square the mask covers
 
 
+@pytest.fixture
+def api(edge_api):
+    """Every request of this module goes through the local API Gateway (tests/edge_client.py)."""
+    return edge_api
+
+
 def photo_png(width: int = 128, height: int = 96) -> bytes:
     """A smooth gradient with a red square: inpainting the square must pull it toward the gradient."""
     x = np.linspace(0, 255, width, dtype=np.float32)

@@ -24,6 +24,12 @@ from editor.users import CognitoUser
 from tests.editor.photo_samples import encoded, photo_like
 
 
+@pytest.fixture
+def api(edge_api):
+    """Every request of this module goes through the local API Gateway (tests/edge_client.py)."""
+    return edge_api
+
+
 def offer(api, content_type="image/jpeg", size=1000, **extra):
     return api.post("/api/v1/uploads", {"content_type": content_type, "size": size, **extra}, format="json")
 

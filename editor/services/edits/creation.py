@@ -45,7 +45,7 @@ def _parent_input(user: CognitoUser, parent_id: str, index: int) -> bytes:
 def _photo(data: bytes) -> SourceImage:
     """A photo checked from its headers (type by content, bytes, pixels, damage), kept as it was sent."""
     info = photo_inspect(data)
-    return SourceImage(data=data, format=info.format, width=info.width, height=info.height)
+    return SourceImage.of(data, info)
 
 
 @dataclasses.dataclass(frozen=True)

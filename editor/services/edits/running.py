@@ -56,7 +56,7 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
     if edit.style_reference:
         data = inputs.get(edit.style_reference) or storage.object_get(key=edit.style_reference)
         info = photo_inspect(data)  # checked when accepted; this reads its size from the headers again
-        style = SourceImage(data=data, format=info.format, width=info.width, height=info.height)
+        style = SourceImage.of(data, info)
     return EditSpec.from_parameters(
         task=edit.task,
         model=edit.model_family or "",
