@@ -78,4 +78,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     cognito("/api/v1/uploads", "POST"),
     cognito("/api/v1/uploads/{upload_id}/preview", "POST"),
     cognito("/api/v1/usage", "GET"),
+    cognito("/api/v1/batches", "GET", "POST"),
+    cognito("/api/v1/batches/{batch_id}", "GET", "DELETE"),
+    cognito("/api/v1/batches/{batch_id}/edits", "GET"),
 )
