@@ -13,9 +13,9 @@ from editor.errors import ServiceError
 from editor.models import Batch, IdempotencyRecord
 from editor.services.edits.admission import (
     IdempotencyClaim,
-    _claimed_edit,
-    _idempotency_record_id,
-    _reason_code,
+    claimed_edit,
+    idempotency_record_id,
+    reason_code,
 )
 from editor.services.spend import spend_admitted, spend_refusal, spend_writes
 from editor.users import CognitoUser
@@ -45,7 +45,7 @@ def batch_admit(
                 if claim:
                     tx.save(
                         IdempotencyRecord(
-                            id=_idempotency_record_id(user, claim.key),
+                            id=idempotency_record_id(user, claim.key),
                             edit_id=batch_id,  # the record's one id field: here, the batch's
                             request_fingerprint=claim.fingerprint,
                             expires_at=dt.timedelta(days=1),
@@ -59,10 +59,10 @@ def batch_admit(
             failed = {
                 name
                 for index, name in enumerate(order)
-                if _reason_code(exc, index) == "ConditionalCheckFailed"
+                if reason_code(exc, index) == "ConditionalCheckFailed"
             }
             if "claim" in failed:
-                existing = _claimed_edit(user, claim)
+                existing = claimed_edit(user, claim)
                 if existing is not None:
                     return existing
                 continue  # freed meanwhile by a refused request: claim it again
