@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test test-fast lint bench bench-compare package deploy-rehearsal clean
+.PHONY: run reset test test-fast lint bench bench-compare package deploy-rehearsal api-template clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -31,6 +31,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint infra/template.yaml
+
+api-template: $(STAMP)  ## rewrite infra/template.yaml's API resources from deploy/api_routes.py (docs/edge.md)
+	$(BIN)/python -m deploy.api_template
 
 package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels
 	$(BIN)/python -m deploy.package $(or $(STAGE),production)

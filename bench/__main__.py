@@ -36,6 +36,7 @@ BENCHMARKS = [
     ("local engine", "bench.engine"),
     ("local state", "bench.local_state"),
     ("access that ends", "bench.revocation"),
+    ("batches", "bench.batches"),
 ]
 
 

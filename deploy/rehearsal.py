@@ -196,6 +196,16 @@ class Rehearsal:
                 env["S3_BUCKET"] = self.outputs.get("BucketName", env["S3_BUCKET"])
                 env["COGNITO_USER_POOL_ID"] = self.outputs["UserPoolId"]
                 env["COGNITO_APP_CLIENT_ID"] = self.outputs["UserPoolClientId"]
+                for name, output in (
+                    ("BATCH_QUEUE_URL", "BatchQueueUrl"),
+                    ("BATCH_DLQ_URL", "BatchDeadLetterQueueUrl"),
+                ):
+                    if name in env:
+                        env[name] = self.outputs.get(output, env[name])
+        for event in settings[self.stage].get("events", []):
+            source = event.get("event_source", {})
+            if source.get("arn", "").startswith("arn:aws:sqs:") and "BatchQueueArn" in self.outputs:
+                source["arn"] = self.outputs["BatchQueueArn"]  # the README's step: the stack's queue
         path = directory / "zappa_settings.json"
         path.write_text(json.dumps(settings, indent=4))
         return path
@@ -262,7 +272,7 @@ class Rehearsal:
                 f"{aliases[alias]['FunctionVersion']} of {versions}",
             )
         rules = events.list_rules()["Rules"]
-        for event in config.get("events", []):
+        for event in [event for event in config.get("events", []) if "expression" in event]:
             # Zappa names the rule "<function>-<handler path>", or "<hash>-<handler path>" when that is
             # over EventBridge's 64 characters; the target check below ties it to this function.
             matching = [r for r in rules if r["Name"].endswith(event["function"])]
@@ -308,7 +318,11 @@ class Rehearsal:
             if self.zappa("undeploy", self.stage, "--yes"):
                 self.check("function removed", self._function_gone())
                 rules = self.client("events").list_rules()["Rules"]
-                handlers = [event["function"] for event in stage_settings(self.stage).get("events", [])]
+                handlers = [
+                    event["function"]
+                    for event in stage_settings(self.stage).get("events", [])
+                    if "expression" in event
+                ]
                 left = [r["Name"] for r in rules if any(r["Name"].endswith(h) for h in handlers)]
                 self.check("schedule removed", not left, str(left))
             self.step("aws cloudformation delete-stack")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSTART_ALIAS = "snapstart"  # the alias Zappa 0.63 keeps on the newest version when snap_start is on
+# AWS's advice for a queue a function polls: visibility timeout >= 6 x the function's timeout, so a
+# message is not handed out again while an invocation (and its retries) may still hold it.
+VISIBILITY_TIMEOUT_FACTOR = 6
 
 
 def stage_settings(stage: str, path: Path = ROOT / "zappa_settings.json") -> dict:
@@ -33,7 +36,18 @@ def stack_parameters(stage: str, path: Path = ROOT / "zappa_settings.json") -> d
         "LambdaTimeoutSeconds": str(config["timeout_seconds"]),
         "LambdaAlias": SNAPSTART_ALIAS if snap_start else "",
         "ZappaBucketName": config["s3_bucket"],
+        "BatchVisibilityTimeoutSeconds": str(VISIBILITY_TIMEOUT_FACTOR * int(config["timeout_seconds"])),
+        "BatchSize": str(batch_event(config)["event_source"]["batch_size"]),
     }
+
+
+def batch_event(config: dict) -> dict:
+    """The stage's entry for the batch queue in "events" (it gives Zappa's handler the queue's ARN)."""
+    return next(
+        event
+        for event in config.get("events", [])
+        if event.get("event_source", {}).get("arn", "").startswith("arn:aws:sqs:")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

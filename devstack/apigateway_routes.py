@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from devstack.gateway_answers import HTTP_METHODS
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
 
 
@@ -187,6 +189,7 @@ def route_match(routes, method: str, path: str) -> tuple[Route | None, bool, dic
         if route.method == method:
             return route, True, params
     for route in candidates:
-        if route.method == "ANY":
+        # ANY stands for the seven methods a REST API knows, not for TRACE, CONNECT or a made-up token.
+        if route.method == "ANY" and method in HTTP_METHODS:
             return route, True, params
     return None, True, params

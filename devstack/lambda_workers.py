@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MOTO_ACCOUNT = "123456789012"  # the account moto's resources carry (keys testing/testing)
 
 
 class IntegrationTimeout(Exception):
@@ -36,9 +37,9 @@ def zappa_settings_module(stage: str, environment: dict[str, str], directory: Pa
     """Write zappa_settings.py as `zappa package` does for `stage`, with the local stack's environment.
 
     The module is Zappa's own rendering of zappa_settings.json (ZappaCLI.get_zappa_settings_string):
-    Django settings, binary support, log level, stage and the rest. Two things differ on this machine:
-    ENVIRONMENT_VARIABLES are the local stack's (the stage's point at AWS), and REMOTE_ENV is off (the
-    secret key file lives in the AWS account's bucket).
+    Django settings, binary support, log level, stage and the rest. Three things differ on this machine:
+    ENVIRONMENT_VARIABLES are the local stack's (the stage's point at AWS), REMOTE_ENV is off (the
+    secret key file lives in the AWS account's bucket), and the event ARNs carry moto's account id.
     """
     from zappa.cli import ZappaCLI
 
@@ -52,6 +53,9 @@ def zappa_settings_module(stage: str, environment: dict[str, str], directory: Pa
             line = f"ENVIRONMENT_VARIABLES={environment!r}"
         elif line.startswith("REMOTE_ENV="):
             line = "REMOTE_ENV=None"
+        elif line.startswith("AWS_EVENT_MAPPING="):
+            # The queue has the stage's name here too; only the account is moto's.
+            line = line.replace("REPLACE_WITH_ACCOUNT_ID", MOTO_ACCOUNT)
         lines.append(line)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "zappa_settings.py"

@@ -77,12 +77,17 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         call_command("create_tables")
+        from editor.services.batches.recovery import batches_requeue
         from editor.services.edits.expiry import edits_fail_interrupted
 
         # No job runs yet in this process: any edit still active was cut off when the last run ended.
         interrupted = edits_fail_interrupted()
         if interrupted:
             print(f"{interrupted} edit(s) interrupted by the last stop were recorded as failed (interrupted)")
+        # Batch items are the queue's: moto's SQS starts empty, so what is unfinished is queued again.
+        requeued = batches_requeue()
+        if requeued:
+            print(f"{requeued} unfinished batch item(s) queued again", flush=True)
         username = os.environ.get("DEMO_USERNAME", "demo")
         password = os.environ.get("DEMO_PASSWORD", "Demo-password-1")
         call_command("create_user", username, password=password, email=f"{username}@example.com")
@@ -101,12 +106,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         # Served the way AWS serves it: API Gateway's rules from infra/template.yaml, then Zappa's
         # handler (`python manage.py runserver` still works for debugging Django alone).
-        from devstack.gateway import GatewayServer
+        from devstack.gateway_server import GatewayServer
 
         gateway = GatewayServer(environment=gateway_environment(stack), port=args.port).start()
+        from devstack.batch_poller import BatchWorker
+
+        worker = BatchWorker(stack, gateway_environment(stack))
         try:
             threading.Event().wait()
         finally:
+            worker.stop()
             gateway.stop()
     except KeyboardInterrupt:
         pass

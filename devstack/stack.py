@@ -32,17 +32,41 @@ CREDENTIALS = {
 }
 
 
+def _batch_defaults(stage: str = "production") -> tuple[str, int, int]:
+    """The batch queue as the stage has it: its name (from zappa_settings.json's event ARN), visibility
+    timeout (6 x timeout_seconds) and maxReceiveCount (the app's BATCH_MAX_RECEIVES)."""
+    from deploy.stack_parameters import batch_event, stack_parameters, stage_settings
+
+    config = stage_settings(stage)
+    name = batch_event(config)["event_source"]["arn"].rsplit(":", 1)[1]
+    visibility = int(stack_parameters(stage)["BatchVisibilityTimeoutSeconds"])
+    return name, visibility, int(config["environment_variables"].get("BATCH_MAX_RECEIVES", "5"))
+
+
+_BATCH_QUEUE, _BATCH_VISIBILITY, _BATCH_RECEIVES = _batch_defaults()
+
+
 @dataclass(frozen=True)
 class Names:
     table: str = "ImageGenerationTable"
     session_table: str = "ImageEditSessionTable"
     bucket: str = "imageedit-local"
+    batch_queue: str = _BATCH_QUEUE
+    batch_visibility_timeout: int = _BATCH_VISIBILITY
+    batch_max_receives: int = _BATCH_RECEIVES
+
+    @property
+    def batch_dead_letter_queue(self) -> str:
+        return f"{self.batch_queue}-dlq"
 
 
 @dataclass(frozen=True)
 class Provisioned:
     pool_id: str
     client_id: str
+    batch_queue_url: str = ""
+    batch_queue_arn: str = ""
+    batch_dlq_url: str = ""
 
 
 class LocalStack:
@@ -156,6 +180,9 @@ class LocalStack:
             "C2PA_KMS_KEY_ID": self.signing.key_id,
             "C2PA_CERT_CHAIN": self.signing.cert_chain,
             "C2PA_DEVELOPMENT": "true",
+            "BATCH_QUEUE_URL": self.provisioned.batch_queue_url,
+            "BATCH_DLQ_URL": self.provisioned.batch_dlq_url,
+            "BATCH_MAX_RECEIVES": str(self.names.batch_max_receives),
         }
 
     def __enter__(self) -> LocalStack:
@@ -254,7 +281,30 @@ def provision(endpoint: str, names: Names) -> Provisioned:
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             EnableTokenRevocation=True,
         )["UserPoolClient"]["ClientId"]
-    return Provisioned(pool_id=pool_id, client_id=client_id)
+    return Provisioned(pool_id=pool_id, client_id=client_id, **batch_queues_provision(endpoint, names))
+
+
+def batch_queues_provision(endpoint: str, names: Names) -> dict[str, str]:
+    """The batch queue and its dead-letter queue, as infra/template.yaml makes them. moto's SQS is not
+    journalled: after a restart the app requeues unfinished items from DynamoDB (docs/batches.md)."""
+    import json
+
+    sqs = _client("sqs", endpoint)
+    dlq_url = sqs.create_queue(QueueName=names.batch_dead_letter_queue)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName=names.batch_queue,
+        Attributes={
+            "VisibilityTimeout": str(names.batch_visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": names.batch_max_receives}
+            ),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return {"batch_queue_url": url, "batch_queue_arn": arn, "batch_dlq_url": dlq_url}
 
 
 # The settings that app_environment() feeds through the environment, for an already-configured Django.
@@ -272,6 +322,8 @@ _SETTINGS_FROM_ENVIRONMENT = {
     "C2PA_KMS_KEY_ID": "C2PA_KMS_KEY_ID",
     "C2PA_CERT_CHAIN": "C2PA_CERT_CHAIN",
     "C2PA_DEVELOPMENT": "C2PA_DEVELOPMENT",
+    "BATCH_QUEUE_URL": "BATCH_QUEUE_URL",
+    "BATCH_DLQ_URL": "BATCH_DLQ_URL",
 }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from urllib.parse import unquote
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 
 from editor.log import log_context, log_context_bind, log_context_clear
@@ -82,6 +83,35 @@ def _request_id(request) -> str:
     if supplied and len(supplied) <= 64 and supplied.replace("-", "").isalnum():
         return supplied
     return str(uuid.uuid4())
+
+
+class EncodedPathMiddleware:
+    """Refuse a path that API Gateway routed in its percent-encoded form (400, before any view).
+
+    API Gateway (REST) chooses the resource, and so the authorizer and the throttle, on the path as sent,
+    still encoded: `/api%2Fv1%2Fme` is one segment under the unguarded `/{proxy+}`. Zappa then decodes
+    the event's path, and Django would serve /api/v1/me. No route of this app needs an escape in its
+    path, so any path that differs from its decoded form is refused (docs/edge.md).
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        event = request.META.get("lambda.event")
+        raw = event.get("path") if isinstance(event, dict) else None
+        if isinstance(raw, str) and "%" in raw and unquote(raw) != raw:
+            return JsonResponse(
+                {
+                    "error": {
+                        "code": "encoded_path",
+                        "message": "The path has percent-encoded characters; send it as plain text "
+                        f"({unquote(raw)[:200]}).",
+                    }
+                },
+                status=400,
+            )
+        return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

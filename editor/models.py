@@ -77,6 +77,19 @@ class VersionTreeIndex(GlobalSecondaryIndex):
     request_timestamp = UnicodeAttribute(range_key=True)
 
 
+class BatchIndex(GlobalSecondaryIndex):
+    """Batches: a batch's edits (batch_key = the batch id) and a person's batches (batch_key =
+    owner#<sub>), each newest first. Sparse: only batch records and the edits of a batch carry it."""
+
+    class Meta:
+        index_name = "batch_key-request_timestamp-index"
+        projection = AllProjection()
+        billing_mode = "PAY_PER_REQUEST"
+
+    batch_key = UnicodeAttribute(hash_key=True)
+    request_timestamp = UnicodeAttribute(range_key=True)
+
+
 class JSONAttribute(UnicodeAttribute):
     """A small dict stored as a JSON string: far cheaper to read than a DynamoDB map in PynamoDB."""
 
@@ -160,6 +173,10 @@ class ImageEdit(Model):
     # The version tree: the first edit of the photo (itself for a first edit), and <user>#<root> to query.
     root_id = UnicodeAttribute(null=True)
     tree_key = UnicodeAttribute(null=True)
+    # An item of a batch: the batch's id (also batch_key, for BatchIndex) and the item's place in it.
+    batch_id = UnicodeAttribute(null=True)
+    batch_key = UnicodeAttribute(null=True)
+    batch_index = NumberAttribute(null=True)
     # On a root: how many versions its tree has, itself included. Each new version adds 1 in the
     # transaction that writes it; version_counted marks a count that is whole (set on new roots; on a root
     # from before the counter when the history first counts its tree, editor/selectors/versions.py).
@@ -172,6 +189,47 @@ class ImageEdit(Model):
     by_user = UserHistoryIndex()
     active_edits = ActiveEditsIndex()
     by_tree = VersionTreeIndex()
+    by_batch = BatchIndex()
+
+
+BATCH_RUNNING, BATCH_COMPLETED, BATCH_CANCELLED = "RUNNING", "COMPLETED", "CANCELLED"
+# Marks a batch that still has work in the sparse active index (the local stack requeues it on start).
+ACTIVE_BATCH_MARK = "ACTIVE_BATCH"
+
+
+def batch_record_id(batch_id: str) -> str:
+    """A batch's item id in the edits table (its own prefix: never mistaken for an edit's UUID)."""
+    return f"batch#{batch_id}"
+
+
+class Batch(Model):
+    """Many edits asked at once (id batch#<uuid>, in the edits table): what to do, to how many uploads,
+    and what was charged. Its items (upload ids) are a JSON manifest in S3; each becomes an edit."""
+
+    class Meta:
+        table_name = "ImageGenerationTable"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()  # the Cognito sub; not user_id, so batches stay out of the edit history
+    username = UnicodeAttribute()
+    batch_key = UnicodeAttribute()  # owner#<sub>, for the person's list of batches
+    request_timestamp = UnicodeAttribute()
+    status = UnicodeAttribute(default=BATCH_RUNNING)
+    task = UnicodeAttribute()
+    parameters = JSONAttribute(default=dict)  # as asked (validated), applied to every item
+    total = NumberAttribute()
+    item_cost_usd = NumberAttribute(default=0)  # charged per item up front
+    item_images = NumberAttribute(default=1)
+    charged_day = UnicodeAttribute()  # the UTC day (YYYY-MM-DD) whose quota counter took the batch
+    manifest_key = UnicodeAttribute()
+    active = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    counts = JSONAttribute(null=True)  # per state, recorded once every item ended
+
+    active_batches = ActiveEditsIndex()
+    by_batch = BatchIndex()
 
 
 class IdempotencyRecord(Model):
@@ -236,6 +294,7 @@ def bind_tables() -> None:
     """Point every model at the configured table, region and endpoint; drop cached connections."""
     for model, table_name in (
         (ImageEdit, settings.DYNAMODB_TABLE),
+        (Batch, settings.DYNAMODB_TABLE),
         (IdempotencyRecord, settings.DYNAMODB_TABLE),
         (QuotaCounter, settings.DYNAMODB_TABLE),
         (FailureCounter, settings.DYNAMODB_TABLE),

@@ -58,6 +58,8 @@ def edit_present(edit: ImageEdit, *, for_list: bool = False) -> dict:
         "outputs": outputs,
         "filtered_count": int(edit.filtered_count or 0),
         "parent_id": edit.parent_id,
+        "batch_id": edit.batch_id,
+        "batch_index": _int(edit.batch_index),
         "error": {"code": edit.error_code, "message": edit.error_message} if edit.error_code else None,
         "engine": edit.engine,
         "engine_note": edit.engine_note,

@@ -206,6 +206,8 @@ class EditOutput(serializers.Serializer):
     outputs = EditImageOutput(many=True)
     filtered_count = serializers.IntegerField()
     parent_id = serializers.CharField(allow_null=True)
+    batch_id = serializers.CharField(allow_null=True, help_text="The batch this edit is an item of.")
+    batch_index = serializers.IntegerField(allow_null=True, help_text="Its place in the batch's items.")
     error = EditErrorOutput(allow_null=True)
     engine = serializers.CharField(allow_null=True)
     engine_note = serializers.CharField(allow_null=True)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "editor.middleware.RequestContextMiddleware",
+    "editor.middleware.EncodedPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "editor.middleware.CorsMiddleware",
@@ -169,6 +170,19 @@ DAILY_EDIT_QUOTA = env.int("DAILY_EDIT_QUOTA", default=200)
 DAILY_BUDGET_USD = float(env.str("DAILY_BUDGET_USD", default="20") or "inf")
 MONTHLY_BUDGET_USD = float(env.str("MONTHLY_BUDGET_USD", default="1000") or "inf")
 EDIT_WORKER_THREADS = env.int("EDIT_WORKER_THREADS", default=4)
+# Batches (docs/batches.md): the SQS queue their items go through (the stack's BatchQueueUrl output; empty
+# turns batches off), the most items one batch may hold, and the queue's maxReceiveCount (the stack's
+# BatchMaxReceiveCount): the attempt that reaches it records its item FAILED before the DLQ takes it.
+BATCH_QUEUE_URL = env.str("BATCH_QUEUE_URL", default="")
+BATCH_DLQ_URL = env.str("BATCH_DLQ_URL", default="")  # the stack's BatchDeadLetterQueueUrl output
+BATCH_MAX_ITEMS = env.int("BATCH_MAX_ITEMS", default=10_000)
+BATCH_MAX_RECEIVES = env.int("BATCH_MAX_RECEIVES", default=5)
+# A worker invocation takes its messages one after another; one that has less time left than this hands
+# the rest back to the queue (they come back after the visibility timeout) instead of being cut off.
+BATCH_ITEM_RESERVE_SECONDS = env.int("BATCH_ITEM_RESERVE_SECONDS", default=150)
+# A batch item still PENDING or RUNNING this long after it started is recorded timed out by the sweep:
+# by then its queue has made every delivery (visibility timeout 1,800 s x 5 receives, and a margin).
+BATCH_ITEM_STALE_SECONDS = env.int("BATCH_ITEM_STALE_SECONDS", default=6 * 1800)
 
 # --- Security --------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -69,12 +69,23 @@ def api(user, sign_in):
 @pytest.fixture(scope="session")
 def gateway(local_stack):
     """The local API Gateway from infra/template.yaml in front of Zappa's handler (worker processes)."""
-    from devstack.gateway import GatewayServer
+    from devstack.gateway_server import GatewayServer
     from devstack.run import gateway_environment
 
     server = GatewayServer(environment=gateway_environment(local_stack), workers=2).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def edge_api(user, sign_in):
+    """Like `api`, through the local API Gateway and Zappa's handler (tests/edge_client.py)."""
+    from tests.edge_client import EdgeClient
+
+    client = EdgeClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {sign_in(user['username'])['access_token']}")
+    client.user = user
+    return client
 
 
 @pytest.fixture

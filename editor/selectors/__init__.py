@@ -1,1 +1,1 @@
-"""Reads, one module a concern: an edit, the history, a photo's versions; never a write."""
+"""Reads, one module a concern: an edit, the history, a photo's versions, batches; never a write."""

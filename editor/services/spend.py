@@ -9,13 +9,13 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from editor.errors import ServiceError
 from editor.metrics import emit, metrics_quota_refused
-from editor.models import QuotaCounter
+from editor.models import QuotaCounter, condition_failed
 from editor.users import CognitoUser
 
 MICRO = 1_000_000
@@ -68,16 +68,20 @@ class CounterWrite:
     scope: str  # "day" or "month": which refusal a failed condition means
 
 
-def spend_writes(user: CognitoUser, *, images: int, cost_usd: float, now: dt.datetime) -> list[CounterWrite]:
-    """The conditional updates that admit one edit (the person's day: quota and budget in one; the
-    deployment's month), refusing up front what can never pass."""
+def spend_writes(
+    user: CognitoUser, *, images: int, cost_usd: float, now: dt.datetime, edits: int = 1
+) -> list[CounterWrite]:
+    """The conditional updates that admit `edits` edits (one, or a whole batch: the person's day, quota
+    and budget in one; the deployment's month), refusing up front what can never pass."""
     if settings.DAILY_EDIT_QUOTA <= 0:
         raise _refused("edits_disabled", "Editing is switched off for now (daily quota 0).")
+    if edits > settings.DAILY_EDIT_QUOTA:
+        raise _quota_refusal(now, edits, used=0)
     cost = micro_usd(cost_usd)
     daily = _budget_micro(settings.DAILY_BUDGET_USD)
     if daily is not None and cost > daily:
-        raise _daily_budget_refusal(cost_usd, now)
-    condition = QuotaCounter.used.does_not_exist() | (QuotaCounter.used < settings.DAILY_EDIT_QUOTA)
+        raise _daily_budget_refusal(cost_usd, now, edits)
+    condition = QuotaCounter.used.does_not_exist() | (QuotaCounter.used <= settings.DAILY_EDIT_QUOTA - edits)
     if daily is not None:
         condition &= QuotaCounter.spent_micro_usd.does_not_exist() | (
             QuotaCounter.spent_micro_usd <= daily - cost
@@ -86,7 +90,7 @@ def spend_writes(user: CognitoUser, *, images: int, cost_usd: float, now: dt.dat
         CounterWrite(
             counter=QuotaCounter(id=_day_key(user, now)),
             actions=[
-                QuotaCounter.used.add(1),
+                QuotaCounter.used.add(edits),
                 QuotaCounter.images.add(images),
                 QuotaCounter.spent_micro_usd.add(cost),
                 # Kept to the month's end: the person's month is the sum of their days (usage_read).
@@ -115,24 +119,24 @@ def spend_writes(user: CognitoUser, *, images: int, cost_usd: float, now: dt.dat
     return writes
 
 
-def spend_refusal(user: CognitoUser, *, scope: str, cost_usd: float, now: dt.datetime) -> ServiceError:
+def spend_refusal(
+    user: CognitoUser, *, scope: str, cost_usd: float, now: dt.datetime, edits: int = 1
+) -> ServiceError:
     """The 429 for a counter whose condition failed: which limit, in words, and when it resets."""
     if scope == "month":
         return _month_refusal(now)
-    if _day_read(user, now).get("used", 0) >= settings.DAILY_EDIT_QUOTA:
-        return _refused(
-            "daily_quota_exceeded",
-            f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC "
-            f"({day_resets_at(now).isoformat()}).",
-        )
-    return _daily_budget_refusal(cost_usd, now)
+    used = _day_read(user, now).get("used", 0)
+    if used + edits > settings.DAILY_EDIT_QUOTA:
+        return _quota_refusal(now, edits, used=used)
+    return _daily_budget_refusal(cost_usd, now, edits)
 
 
-def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
-    """Admit spend without an edit item (an edit's own admission is editor/services/edits/admission.py):
-    the day's and the month's counters in one transaction, all or nothing; 429 past either limit."""
+def spend_take(user: CognitoUser, *, images: int, cost_usd: float, edits: int = 1) -> str:
+    """Admit spend without an edit item (an edit's own admission is editor/services/edits/admission.py;
+    a batch admits all its items here): the day's and the month's counters in one transaction, all or
+    nothing; 429 past either limit. Return the UTC day (YYYY-MM-DD) that was charged."""
     now = _now()
-    writes = spend_writes(user, images=images, cost_usd=cost_usd, now=now)
+    writes = spend_writes(user, images=images, cost_usd=cost_usd, now=now, edits=edits)
     try:
         with TransactWrite(connection=QuotaCounter._get_connection().connection) as transaction:
             for write in writes:
@@ -141,21 +145,64 @@ def spend_take(user: CognitoUser, *, images: int, cost_usd: float) -> None:
         reasons = exc.cancellation_reasons or []
         for write, reason in zip(writes, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed":
-                raise spend_refusal(user, scope=write.scope, cost_usd=cost_usd, now=now) from exc
+                raise spend_refusal(user, scope=write.scope, cost_usd=cost_usd, now=now, edits=edits) from exc
         raise ServiceError(
             "storage_unavailable", "Spend could not be recorded; try again.", status=503
         ) from exc
     spend_admitted(images=images, cost_usd=cost_usd)
+    return now.date().isoformat()
 
 
 def spend_admitted(*, images: int, cost_usd: float) -> None:
     emit({"EstimatedSpendUSD": (micro_usd(cost_usd) / MICRO, "None"), "ImagesAdmitted": (images, "Count")})
 
 
-def _daily_budget_refusal(cost_usd: float, now: dt.datetime) -> ServiceError:
+def spend_give_back(*, user_sub: str, day: str, edits: int, images: int, cost_usd: float) -> None:
+    """Return what was admitted but will never run (a batch item cancelled, or whose checks failed) to
+    the day it was charged to and to that day's month."""
+    cost = micro_usd(cost_usd)
+    _give_back(
+        f"quota#{user_sub}#{day}",
+        [
+            QuotaCounter.used.add(-edits),
+            QuotaCounter.images.add(-images),
+            QuotaCounter.spent_micro_usd.add(-cost),
+        ],
+    )
+    if _budget_micro(settings.MONTHLY_BUDGET_USD) is not None:
+        _give_back(f"spend#{day[:7]}", [QuotaCounter.spent_micro_usd.add(-cost)])
+
+
+def _give_back(key: str, actions: list) -> None:
+    try:
+        # Only to a counter that is there: one gone by TTL must not come back negative.
+        QuotaCounter(id=key).update(actions=actions, condition=QuotaCounter.id.exists())
+    except UpdateError as exc:
+        if not condition_failed(exc):
+            raise
+
+
+def _quota_refusal(now: dt.datetime, edits: int, *, used: int) -> ServiceError:
+    if edits == 1:
+        return _refused(
+            "daily_quota_exceeded",
+            f"You have used today's {settings.DAILY_EDIT_QUOTA} edits; the quota resets at midnight UTC "
+            f"({day_resets_at(now).isoformat()}).",
+        )
+    left = max(0, settings.DAILY_EDIT_QUOTA - used)
+    return _refused(
+        "daily_quota_exceeded",
+        f"This batch needs {edits} edits and {left} of today's {settings.DAILY_EDIT_QUOTA} are left; send "
+        f"at most {left} items, or wait until the quota resets at midnight UTC "
+        f"({day_resets_at(now).isoformat()}).",
+    )
+
+
+def _daily_budget_refusal(cost_usd: float, now: dt.datetime, edits: int = 1) -> ServiceError:
+    what = "This edit" if edits == 1 else f"This batch of {edits} edits"
     return _refused(
         "daily_budget_exceeded",
-        f"This edit (about ${cost_usd:.2f}) would take you past today's budget of "
+        f"{what} (about ${cost_usd:.2f}) would take you past today's budget of "
         f"${settings.DAILY_BUDGET_USD:.2f}; it resets at {day_resets_at(now).isoformat()}.",
     )
 

@@ -37,6 +37,12 @@ UPLOAD_TAGGING_XML = (
 DECLARED_SIZE_FIELD = "x-amz-meta-declared-size"
 
 
+def upload_limits_describe() -> str:
+    """What a person may drop into the editor, in words, from the upload settings."""
+    megapixels = f"{settings.MAX_PHOTO_PIXELS / 1e6:g}"
+    return f"{ACCEPTED}, up to {settings.MAX_PHOTO_BYTES / 1e6:g} MB and {megapixels} megapixels"
+
+
 def upload_key(*, user_id: str, upload_id: str) -> str:
     return f"users/{user_id}/uploads/{upload_id}"
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import accounts, edits, mfa, uploads, versions
+from editor.views import accounts, batches, edits, mfa, uploads, versions
 
 app_name = "api"
 
@@ -28,4 +28,7 @@ urlpatterns = [
     path("uploads", uploads.UploadsApi.as_view(), name="uploads"),
     path("uploads/<str:upload_id>/preview", uploads.UploadPreviewApi.as_view(), name="upload-preview"),
     path("usage", edits.UsageApi.as_view(), name="usage"),
+    path("batches", batches.BatchCollectionApi.as_view(), name="batches"),
+    path("batches/<str:batch_id>", batches.BatchItemApi.as_view(), name="batch-detail"),
+    path("batches/<str:batch_id>/edits", batches.BatchEditsApi.as_view(), name="batch-edits"),
 ]

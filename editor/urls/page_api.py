@@ -7,7 +7,7 @@ Cognito tokens stay in the server-side session and never reach the browser's Jav
 from django.urls import path
 
 from editor.authentication import CognitoSessionAuthentication
-from editor.views import accounts, edits, uploads, versions
+from editor.views import accounts, batches, edits, uploads, versions
 
 app_name = "web"
 
@@ -26,6 +26,9 @@ urlpatterns = [
         name="upload-preview",
     ),
     path("usage", edits.UsageApi.as_view(**SESSION_ONLY), name="usage"),
+    path("batches", batches.BatchCollectionApi.as_view(**SESSION_ONLY), name="batches"),
+    path("batches/<str:batch_id>", batches.BatchItemApi.as_view(**SESSION_ONLY), name="batch-detail"),
+    path("batches/<str:batch_id>/edits", batches.BatchEditsApi.as_view(**SESSION_ONLY), name="batch-edits"),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from editor.views import account_pages, mfa_pages, pages
+from editor.views import account_pages, batch_pages, mfa_pages, pages
 
 app_name = "pages"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("history", pages.history, name="history"),
     path("edits/<str:edit_id>", pages.edit_detail, name="edit"),
     path("edits/<str:edit_id>/delete", pages.edit_delete_page, name="edit-delete"),
+    path("batches/<str:batch_id>", batch_pages.batch_page, name="batch"),
+    path("batches/<str:batch_id>/cancel", batch_pages.batch_cancel_page, name="batch-cancel"),
     path("signin", account_pages.signin, name="signin"),
     path("signin/new-password", account_pages.new_password, name="new-password"),
     path("signin/code", account_pages.signin_code, name="signin-code"),

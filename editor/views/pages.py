@@ -26,7 +26,9 @@ from editor.services.bedrock.tasks import ASPECT_RATIOS, GROUPS, TASK_RULES
 from editor.services.c2pa.reading import edit_credentials
 from editor.services.edits.expiry import edit_expire_if_stale
 from editor.services.storage import presigned_url
+from editor.services.uploads import upload_limits_describe
 from editor.services.versions import DELETE_BRANCH, KEEP_CHILDREN, version_delete
+from editor.views.history_batches import history_batches_collapse
 from editor.views.versions import detail_versions, history_group, version_delete_message
 
 # The tools' strength fields, as the editor shows them: (name, label, minimum, hint).
@@ -144,6 +146,7 @@ def editor(request, user):
             "margins": MARGINS,
             "aspect_ratios": ASPECT_RATIOS,
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+            "upload_limits": upload_limits_describe(),
             "max_photo_bytes": settings.MAX_PHOTO_BYTES,
             "max_image_pixels": settings.MAX_PHOTO_PIXELS,
             "crop_padding_fraction": settings.CROP_PADDING_FRACTION,
@@ -165,6 +168,7 @@ def history(request, user):
         error, items, next_cursor = exc.message, [], None
     edits = [_history_card(edit_expire_if_stale(item)) for item in items]
     edits = history_group(user=user, items=items, cards=edits)
+    edits = history_batches_collapse(items=items, cards=edits)
     return render(
         request,
         "editor/history.html",

@@ -40,6 +40,11 @@ EXPECTED = {
     "local engine": ["local engine: inpaint"],
     "access that ends": ["auth: full authenticate, warm cache", "auth: token-state check alone, warm"],
     "local state": ["start-up to /healthz, 20 edits", "  start-up to /healthz, empty state"],
+    "batches": [
+        "batches: POST of",
+        "batches: worker's own time per item",
+        "single edit: app's own time",
+    ],
 }
 NEEDS_LAMBDA_PYTHON = {"cold start", "package"}
 

@@ -54,7 +54,8 @@ def test_a_tool_from_each_group(local_stack, live_server, make_user, page, tmp_p
     # Edit: recolor names what to recolour (no painting), and the local engine says why it cannot.
     recolor = page.get_by_label("Recolor", exact=True)
     expect(recolor).to_be_disabled()
-    expect(page.locator("#task-note")).to_contain_text("select_prompt")
+    page.locator("#task-note-link").click()
+    expect(page.locator("#unavailable-list")).to_contain_text("select_prompt")
     page.get_by_label("Erase", exact=True).check()
     expect(page.locator("#toolbar")).to_be_visible()  # erase paints a mask
     assert shown_fields(page) == set()

@@ -11,10 +11,10 @@ import uuid
 
 from django.conf import settings
 from jose import jwt
-from rest_framework.test import APIClient
 
 from devstack.stack import _client
 from tests.conftest import PASSWORD
+from tests.edge_client import EdgeClient
 
 
 @contextlib.contextmanager
@@ -85,23 +85,23 @@ def forge(
 NEW_PASSWORD = "Fresh-password-2"
 
 
-def client(address: str | None = None) -> APIClient:
-    # Each test gets its own client address, so the per-address failure limit of one test never
-    # reaches another.
-    return APIClient(REMOTE_ADDR=address or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7")
+def client(address: str | None = None) -> EdgeClient:
+    # Through the local API Gateway, as a REST client arrives. Each test gets its own client address,
+    # so the per-address failure limit of one test never reaches another.
+    return EdgeClient(REMOTE_ADDR=address or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7")
 
 
 def cognito():
     return _client("cognito-idp", settings.AWS_ENDPOINT_URL)
 
 
-def bearer(token: str, address: str | None = None) -> APIClient:
+def bearer(token: str, address: str | None = None) -> EdgeClient:
     api = client(address)
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return api
 
 
-def token(api: APIClient, username: str, password: str) -> dict:
+def token(api: EdgeClient, username: str, password: str) -> dict:
     return api.post("/api/v1/auth/token", {"username": username, "password": password}, format="json")
 
 

@@ -44,7 +44,7 @@ def with_email(username: str) -> None:
 @pytest.fixture(scope="module")
 def strict_gateway(local_stack):
     """The local gateway in front of Zappa's handler, with a per-(username, address) limit of 3."""
-    from devstack.gateway import GatewayServer
+    from devstack.gateway_server import GatewayServer
     from devstack.run import gateway_environment
 
     environment = {

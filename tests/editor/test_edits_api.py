@@ -18,6 +18,12 @@ from tests.editor.helpers import SQUARE, fetch, inject_fault, mask_png, photo_pn
 from tests.editor.photo_samples import png_header_only
 
 
+@pytest.fixture
+def api(edge_api):
+    """Every request of this module goes through the local API Gateway (tests/edge_client.py)."""
+    return edge_api
+
+
 @pytest.fixture(autouse=True)
 def clear_faults(local_stack):
     yield

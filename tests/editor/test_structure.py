@@ -21,8 +21,8 @@ SOURCES = {
 }
 PRODUCTION = ("editor", "imageedit")
 NEVER_IN_PRODUCTION = ("devstack", "bench", "tests")
-# Over the limit until a pending split lands: devstack/gateway.py is split by concern on the "edge" branch.
-OVER_THE_LIMIT_PENDING = {"devstack.gateway"}
+# Modules allowed over the limit until a pending split lands (none now: the gateway's split is merged).
+OVER_THE_LIMIT_PENDING: set[str] = set()
 
 
 def _module_name(path: Path, base: Path) -> str:

@@ -26,6 +26,12 @@ from tests.editor.photo_samples import encoded, photo_like
 
 
 @pytest.fixture
+def api(edge_api):
+    """Every request of this module goes through the local API Gateway (tests/edge_client.py)."""
+    return edge_api
+
+
+@pytest.fixture
 def owner(api):
     return CognitoUser(sub=api.user["sub"], username=api.user["username"])
 

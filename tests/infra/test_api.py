@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
 SCOPE = "aws.cognito.signin.user.admin"
 # The routes that must work signed out (everything else under /api/ needs an access token).
-SIGNED_OUT_API = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh")}
+SIGNED_OUT_API = {
+    ("POST", f"/api/v1/auth/{name}")
+    for name in ("token", "refresh", "challenge", "signup", "confirm", "resend", "forgot", "reset", "signout")
+} | {("GET", "/api/v1/auth/password-policy")}
 PUBLIC_DOCS = {("GET", "/api/schema"), ("GET", "/api/docs")}
 
 
@@ -101,7 +104,8 @@ def test_sign_in_routes_are_throttled_tighter_than_the_stage(template):
     stage = template["Resources"]["ApiStage"]["Properties"]
     settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["MethodSettings"]}
     assert settings[("/*", "*")]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
-    for path in ("/~1api~1v1~1auth~1token", "/~1api~1v1~1auth~1refresh", "/~1signin"):
+    signed_out = ("/~1api~1v1~1auth~1token", "/~1api~1v1~1auth~1refresh", "/~1api~1v1~1auth~1forgot")
+    for path in (*signed_out, "/~1signin"):
         assert settings[(path, "POST")]["ThrottlingRateLimit"] == {"Ref": "SignInRateLimit"}
     parameters = template["Parameters"]
     assert parameters["SignInRateLimit"]["Default"] < parameters["ThrottlingRateLimit"]["Default"]

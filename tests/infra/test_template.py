@@ -27,12 +27,14 @@ EDITS_KEYS = {
         ("request_timestamp", "S"),
         ("active", "S"),
         ("tree_key", "S"),
+        ("batch_key", "S"),
     },
     "KeySchema": {("id", "HASH")},
     "GlobalSecondaryIndexes": {
         "user_id-request_timestamp-index": ({("user_id", "HASH"), ("request_timestamp", "RANGE")}, "ALL"),
         "tree_key-request_timestamp-index": ({("tree_key", "HASH"), ("request_timestamp", "RANGE")}, "ALL"),
         "active-request_timestamp-index": ({("active", "HASH"), ("request_timestamp", "RANGE")}, "KEYS_ONLY"),
+        "batch_key-request_timestamp-index": ({("batch_key", "HASH"), ("request_timestamp", "RANGE")}, "ALL"),
     },
 }
 SESSION_KEYS = {
@@ -62,6 +64,11 @@ EXPECTED_LAMBDA_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "lambda:InvokeFunction",
+    "sqs:SendMessage",  # batches: the API queues items, the worker hands poison ones to the DLQ
+    "sqs:ReceiveMessage",  # and Lambda's poller works the queue with the function's role
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
     "cognito-idp:InitiateAuth",
     "cognito-idp:RespondToAuthChallenge",
     "cognito-idp:SignUp",
@@ -512,7 +519,7 @@ def test_log_groups_have_retention(template: dict[str, Any]) -> None:
 
 def test_alarms_ignore_missing_data_and_notify_only_with_an_email(template: dict[str, Any]) -> None:
     alarms = _of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
+    assert len(alarms) == 9  # 7, and the batch queue's dead letters and oldest message
     notify = {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], NO_VALUE]}
     for name, alarm in alarms.items():
         assert alarm["Properties"]["TreatMissingData"] == "notBreaching", name

@@ -22,6 +22,7 @@ from imageedit_client import exits
 from imageedit_client.account import api_for
 from imageedit_client.batch_plan import BatchItem, BatchPlan, batch_plan, leftovers_remove
 from imageedit_client.batch_run import ItemResult, LocalRunner
+from imageedit_client.batch_server import ServerRunner
 from imageedit_client.commands import options_from
 from imageedit_client.exits import CliError
 from imageedit_client.ui import Ui, confirm
@@ -167,14 +168,18 @@ def command_batch(args, ui: Ui) -> int:
         for item, record in plan.finished
     ]
     results += [_unmatched(photo, why, in_dir) for photo, why in plan.unmatched]
-    # Room for `--server`: a runner that hands the plan to POST /api/v1/batches and reports the same
-    # ItemResults on the same queue would replace this one; the plan, estimate and summary stay.
-    runner = LocalRunner(api=api, task=args.task, options=options, out_dir=out_dir, jobs=args.jobs)
+    # --server: the plan goes to POST /api/v1/batches; the same ItemResults come back on the same queue.
+    runner_class = ServerRunner if getattr(args, "server", False) else LocalRunner
+    runner = runner_class(api=api, task=args.task, options=options, out_dir=out_dir, jobs=args.jobs)
     try:
         _run(ui, runner, plan, results)
     except KeyboardInterrupt:
         runner.stop.set()
         done = sum(1 for result in results if result.status in ("SUCCEEDED", "SKIPPED"))
+        if getattr(runner, "batch_id", None):
+            ui.warn(
+                f"\nThe batch {runner.batch_id} goes on on the server; the same command follows it again."
+            )
         ui.warn(f"\nInterrupted: {done} of {plan.total} done. {_resume_hint()}")
         return exits.INTERRUPTED
     _summary(ui, results, out_dir)
@@ -196,7 +201,7 @@ def _line(result: ItemResult, done: int, total: int, cost: float) -> str:
     return f"[{done}/{total}] {result.status.lower()} {name}: {result.message}"
 
 
-def _run(ui: Ui, runner: LocalRunner, plan: BatchPlan, results: list[ItemResult]) -> None:
+def _run(ui: Ui, runner: LocalRunner | ServerRunner, plan: BatchPlan, results: list[ItemResult]) -> None:
     """Start the workers and follow them, adding each result to `results` as it comes (so that an
     interruption still knows what was done); Ctrl-C (and SIGTERM) raise KeyboardInterrupt here."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--retry-failed", action="store_true", help="make a new attempt for items whose edit failed before"
     )
+    batch.add_argument(
+        "--server",
+        action="store_true",
+        help="hand the batch to the server (POST /api/v1/batches): it runs without this terminal; "
+        "this follows it and downloads the results (the same command again follows it after Ctrl-C)",
+    )
 
     history = _command(commands, "history", "Your edits, newest first.", "  imageedit history --limit 50")
     _common(history)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import secrets
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from editor.errors import ServiceError
 from editor.services.auth.attempts import RECOVERY, failures_limited
-from editor.services.auth.cognito import ChallengeRequired, cognito_sign_in
-from editor.services.auth.pool_rules import PasswordRefused, password_check, password_problems
+from editor.services.auth.cognito import ChallengeRequired, cognito_call, cognito_sign_in, tokens_from
+from editor.services.auth.pool_rules import password_check
 from editor.services.auth.revocation import token_ended_mark
 from editor.services.aws import aws_client
 
@@ -26,12 +26,6 @@ logger = logging.getLogger(__name__)
 # MFA_SETUP: the pool requires a second factor and the person has none yet (see services/auth/mfa.py).
 SUPPORTED_CHALLENGES = ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA", "MFA_SETUP")
 
-_UNAVAILABLE = ("auth_unavailable", "Accounts are unavailable right now; try again in a minute.", 503)
-_THROTTLED = (
-    "too_many_requests",
-    "Too many attempts for this account; wait a few minutes and try again.",
-    429,
-)
 _INVALID_CODE = (
     "invalid_code",
     "That code is wrong or has expired. Use the newest code we sent, or ask for a new one.",
@@ -48,58 +42,6 @@ _INVALID_MFA_CODE = (
     400,
 )
 _WRONG_CURRENT = ("wrong_current_password", "Your current password is not right.", 400)
-_SIGNED_OUT = ("signed_out", "This sign-in has ended (signed out or password changed); sign in again.", 401)
-_THROTTLING = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
-
-
-# --- calls to Cognito --------------------------------------------------------------------------------
-
-
-def cognito_call(
-    operation: str, *, errors: dict | None = None, quiet: tuple[str, ...] = (), **kwargs
-) -> dict | None:
-    """Call Cognito; map its errors to what a person can act on; `quiet` errors return None."""
-    try:
-        return getattr(aws_client("cognito-idp"), operation)(**kwargs)
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code in quiet:
-            logger.info("cognito refused quietly", extra={"operation": operation, "aws_error": code})
-            return None
-        if code in (errors or {}):
-            error_code, message, status = errors[code]
-            raise ServiceError(error_code, message, status=status) from exc
-        if code == "NotAuthorizedException" and "AccessToken" in kwargs:
-            # The token's sign-in ended after the app last asked (signed out elsewhere, another process).
-            token_ended_mark(token=kwargs["AccessToken"])
-            raise ServiceError(*_SIGNED_OUT[:2], status=_SIGNED_OUT[2]) from exc
-        if code in _THROTTLING:
-            raise ServiceError(*_THROTTLED[:2], status=_THROTTLED[2]) from exc
-        if code == "InvalidPasswordException":
-            raise PasswordRefused(
-                password_problems(kwargs.get("Password") or kwargs.get("ProposedPassword") or "")
-                or [exc.response["Error"].get("Message", "Cognito refused it.")]
-            ) from exc
-        logger.exception("cognito call failed", extra={"operation": operation, "aws_error": code})
-        raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
-    except ParamValidationError as exc:
-        # Input that passed our serializers but not Cognito's own shape rules (say a 3-character session).
-        raise ServiceError(
-            "invalid_request", "A field is not in a form Cognito accepts; check it and try again.", status=400
-        ) from exc
-    except BotoCoreError as exc:
-        logger.exception("cognito unreachable", extra={"operation": operation})
-        raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
-
-
-def tokens_from(result: dict) -> dict:
-    return {
-        "access_token": result["AccessToken"],
-        "id_token": result["IdToken"],
-        "refresh_token": result["RefreshToken"],
-        "expires_in": result["ExpiresIn"],
-        "token_type": "Bearer",
-    }
 
 
 def _mask(email: str) -> str:

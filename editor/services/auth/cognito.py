@@ -1,13 +1,15 @@
-"""Cognito calls: sign in, refresh, sign out, and creating users (sign-up may be closed in production)."""
+"""The one gateway to Cognito: every call and its error map, sign in, refresh, sign out, creating users."""
 
 from __future__ import annotations
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from django.conf import settings
 
 from editor.errors import ServiceError
+from editor.services.auth.pool_rules import PasswordRefused, password_problems
+from editor.services.auth.revocation import token_ended_mark
 from editor.services.aws import aws_client
 
 logger = logging.getLogger(__name__)
@@ -28,25 +30,69 @@ _AUTH_ERRORS = {
 }
 
 
-def _initiate_auth(flow: str, parameters: dict) -> dict:
+_THROTTLING = {"TooManyRequestsException", "LimitExceededException", "TooManyFailedAttemptsException"}
+_SIGNED_OUT = ("signed_out", "This sign-in has ended (signed out or password changed); sign in again.", 401)
+_THROTTLED = (
+    "too_many_requests",
+    "Too many attempts for this account; wait a few minutes and try again.",
+    429,
+)
+_UNAVAILABLE = ("auth_unavailable", "Accounts are unavailable right now; try again in a minute.", 503)
+
+
+def cognito_call(
+    operation: str, *, errors: dict | None = None, quiet: tuple[str, ...] = (), **kwargs
+) -> dict | None:
+    """Call Cognito; map its errors to what a person can act on; `quiet` errors return None."""
     try:
-        response = aws_client("cognito-idp").initiate_auth(
-            AuthFlow=flow, ClientId=settings.COGNITO_APP_CLIENT_ID, AuthParameters=parameters
-        )
+        return getattr(aws_client("cognito-idp"), operation)(**kwargs)
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
-        if code in _AUTH_ERRORS:
-            error_code, message, status = _AUTH_ERRORS[code]
+        if code in quiet:
+            logger.info("cognito refused quietly", extra={"operation": operation, "aws_error": code})
+            return None
+        if code in (errors or {}):
+            error_code, message, status = errors[code]
             raise ServiceError(error_code, message, status=status) from exc
-        logger.exception("cognito initiate_auth failed", extra={"aws_error": code})
+        if code == "NotAuthorizedException" and "AccessToken" in kwargs:
+            # The token's sign-in ended after the app last asked (signed out elsewhere, another process).
+            token_ended_mark(token=kwargs["AccessToken"])
+            raise ServiceError(*_SIGNED_OUT[:2], status=_SIGNED_OUT[2]) from exc
+        if code in _THROTTLING:
+            raise ServiceError(*_THROTTLED[:2], status=_THROTTLED[2]) from exc
+        if code == "InvalidPasswordException":
+            raise PasswordRefused(
+                password_problems(kwargs.get("Password") or kwargs.get("ProposedPassword") or "")
+                or [exc.response["Error"].get("Message", "Cognito refused it.")]
+            ) from exc
+        logger.exception("cognito call failed", extra={"operation": operation, "aws_error": code})
+        raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
+    except ParamValidationError as exc:
+        # Input that passed our serializers but not Cognito's own shape rules (say a 3-character session).
         raise ServiceError(
-            "auth_unavailable", "Sign-in is unavailable right now; try again.", status=503
+            "invalid_request", "A field is not in a form Cognito accepts; check it and try again.", status=400
         ) from exc
     except BotoCoreError as exc:
-        logger.exception("cognito unreachable")
-        raise ServiceError(
-            "auth_unavailable", "Sign-in is unavailable right now; try again.", status=503
-        ) from exc
+        logger.exception("cognito unreachable", extra={"operation": operation})
+        raise ServiceError(_UNAVAILABLE[0], _UNAVAILABLE[1], status=_UNAVAILABLE[2]) from exc
+
+
+def tokens_from(result: dict) -> dict:
+    """The API's tokens from Cognito's AuthenticationResult (a refresh brings no new refresh token)."""
+    tokens = {"access_token": result["AccessToken"], "id_token": result["IdToken"]}
+    if "RefreshToken" in result:
+        tokens["refresh_token"] = result["RefreshToken"]
+    return {**tokens, "expires_in": result["ExpiresIn"], "token_type": "Bearer"}
+
+
+def _initiate_auth(flow: str, parameters: dict) -> dict:
+    response = cognito_call(
+        "initiate_auth",
+        errors=_AUTH_ERRORS,
+        AuthFlow=flow,
+        ClientId=settings.COGNITO_APP_CLIENT_ID,
+        AuthParameters=parameters,
+    )
     if "AuthenticationResult" not in response:
         raise ChallengeRequired(
             challenge=response.get("ChallengeName", ""),
@@ -72,14 +118,7 @@ class ChallengeRequired(ServiceError):
 
 def cognito_sign_in(*, username: str, password: str) -> dict:
     """Exchange a username and password for access, id and refresh tokens."""
-    result = _initiate_auth("USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password})
-    return {
-        "access_token": result["AccessToken"],
-        "id_token": result["IdToken"],
-        "refresh_token": result["RefreshToken"],
-        "expires_in": result["ExpiresIn"],
-        "token_type": "Bearer",
-    }
+    return tokens_from(_initiate_auth("USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password}))
 
 
 def cognito_refresh(*, refresh_token: str) -> dict:
@@ -92,12 +131,7 @@ def cognito_refresh(*, refresh_token: str) -> dict:
                 "invalid_refresh_token", "The refresh token is invalid or expired.", status=401
             ) from exc
         raise
-    return {
-        "access_token": result["AccessToken"],
-        "id_token": result["IdToken"],
-        "expires_in": result["ExpiresIn"],
-        "token_type": "Bearer",
-    }
+    return tokens_from(result)
 
 
 def cognito_sign_out(*, access_token: str, refresh_token: str) -> None:
@@ -106,8 +140,6 @@ def cognito_sign_out(*, access_token: str, refresh_token: str) -> None:
     Only this sign-in ends (RevokeToken): other devices stay signed in. The app's check of each token
     (services/revocation.py) refuses the access token within its bound, at once in this process.
     """
-    from editor.services.auth.revocation import token_ended_mark
-
     try:
         aws_client("cognito-idp").revoke_token(Token=refresh_token, ClientId=settings.COGNITO_APP_CLIENT_ID)
     except (ClientError, BotoCoreError) as exc:

@@ -15,8 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from editor.errors import ServiceError
-from editor.services.auth.accounts import cognito_call, tokens_from
 from editor.services.auth.attempts import failures_limited
+from editor.services.auth.cognito import cognito_call, tokens_from
 from editor.services.auth.pool_rules import pool_settings
 from editor.services.aws import aws_client
 

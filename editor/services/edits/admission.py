@@ -48,7 +48,8 @@ def request_fingerprint(
     return digest.hexdigest()
 
 
-def _idempotency_record_id(user: CognitoUser, key: str) -> str:
+def idempotency_record_id(user: CognitoUser, key: str) -> str:
+    """The record that holds a person's Idempotency-Key (edits and batches share the key space)."""
     return "idem#" + hashlib.sha256(f"{user.sub}\n{key}".encode()).hexdigest()
 
 
@@ -64,7 +65,8 @@ def _connection():
     return ImageEdit._get_connection().connection
 
 
-def _reason_code(exc: TransactWriteError, index: int) -> str | None:
+def reason_code(exc: TransactWriteError, index: int) -> str | None:
+    """Why DynamoDB cancelled the transaction's item at `index` (e.g. ConditionalCheckFailed), if it says."""
     reasons = exc.cancellation_reasons or []
     reason = reasons[index] if index < len(reasons) else None
     return reason.code if reason is not None else None
@@ -104,7 +106,7 @@ def edit_admit(
                 if claim:
                     tx.save(
                         IdempotencyRecord(
-                            id=_idempotency_record_id(user, claim.key),
+                            id=idempotency_record_id(user, claim.key),
                             edit_id=edit.id,
                             request_fingerprint=claim.fingerprint,
                             expires_at=dt.timedelta(days=1),
@@ -130,10 +132,10 @@ def edit_admit(
                 time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
                 continue
             generation += 1  # cancelled: nothing was written, and the next request may differ
-            codes = {name: _reason_code(exc, index) for index, name in enumerate(order)}
+            codes = {name: reason_code(exc, index) for index, name in enumerate(order)}
             failed = {name for name, code in codes.items() if code == "ConditionalCheckFailed"}
             if "claim" in failed:
-                existing = _claimed_edit(user, claim)
+                existing = claimed_edit(user, claim)
                 if existing is not None:
                     return existing
                 continue  # freed meanwhile by a request that was refused: claim it again
@@ -173,10 +175,10 @@ def _storage_unavailable() -> ServiceError:
     )
 
 
-def _claimed_edit(user: CognitoUser, claim: IdempotencyClaim) -> str | None:
+def claimed_edit(user: CognitoUser, claim: IdempotencyClaim) -> str | None:
     """The edit that holds the key (None if the key was freed since), or a 422 if it asked otherwise."""
     try:
-        existing = IdempotencyRecord.get(_idempotency_record_id(user, claim.key), consistent_read=True)
+        existing = IdempotencyRecord.get(idempotency_record_id(user, claim.key), consistent_read=True)
     except DoesNotExist:
         return None
     if existing.request_fingerprint != claim.fingerprint:
@@ -189,7 +191,7 @@ def _claimed_edit(user: CognitoUser, claim: IdempotencyClaim) -> str | None:
 
 
 def idempotency_release(user: CognitoUser, key: str, edit_id: str) -> None:
-    record_id = _idempotency_record_id(user, key)
+    record_id = idempotency_record_id(user, key)
     try:
         IdempotencyRecord(id=record_id).delete(condition=IdempotencyRecord.edit_id == edit_id)
     except Exception:  # best effort: the record expires in a day anyway

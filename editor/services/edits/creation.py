@@ -45,7 +45,7 @@ def _parent_input(user: CognitoUser, parent_id: str, index: int) -> bytes:
 def _photo(data: bytes) -> SourceImage:
     """A photo checked from its headers (type by content, bytes, pixels, damage), kept as it was sent."""
     info = photo_inspect(data)
-    return SourceImage(data=data, format=info.format, width=info.width, height=info.height)
+    return SourceImage.of(data, info)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,8 +123,8 @@ def edit_create(
     """
     checked = edit_check(user=user, spec=spec, inputs=inputs)
     parent_id = inputs.parent_id
-    adapter, spec, route_note, upload = checked.adapter, checked.spec, checked.route_note, checked.upload
-    source, mask_source, style_source = spec.image, spec.mask, spec.style_image
+    adapter, spec, route_note = checked.adapter, checked.spec, checked.route_note
+    source, mask_source = spec.image, spec.mask
 
     edit_id = str(uuid.uuid4())
     claim = None
@@ -137,7 +137,7 @@ def edit_create(
             inputs.style_image,
         )
         claim = IdempotencyClaim(key=idempotency_key, fingerprint=fingerprint)
-    edit = _edit_item(
+    edit = edit_item(
         user=user,
         edit_id=edit_id,
         spec=spec,
@@ -161,23 +161,9 @@ def edit_create(
     logger.info("edit accepted", extra={"status": PENDING})
 
     try:
-        if upload:
-            upload_copy(upload=upload, key=edit.image_reference)  # inside S3: the upload may serve again
-        elif source:
-            storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
-        if mask_source:
-            storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
-        if style_source:
-            storage.object_put(
-                key=edit.style_reference, data=style_source.data, content_type=style_source.content_type
-            )
+        stored = edit_inputs_store(edit=edit, checked=checked)
         # A job on this process may reuse the bytes just stored; a Lambda async task reads them from S3.
-        stored = {
-            edit.image_reference: source.data if source else None,
-            edit.mask_reference: mask_source.data if mask_source else None,
-            edit.style_reference: style_source.data if style_source else None,
-        }
-        jobs.job_submit(edit_id, inputs={key: data for key, data in stored.items() if key and data})
+        jobs.job_submit(edit_id, inputs=stored)
     except ServiceError as exc:
         finish_failed(edit, exc.code, exc.message)
         raise
@@ -187,12 +173,34 @@ def edit_create(
     return edit, True
 
 
+def edit_inputs_store(*, edit: ImageEdit, checked: CheckedEdit) -> dict[str, bytes]:
+    """Store the checked inputs under the edit's keys; return them by key (the bytes at hand)."""
+    spec, upload = checked.spec, checked.upload
+    source, mask_source, style_source = spec.image, spec.mask, spec.style_image
+    if upload:
+        upload_copy(upload=upload, key=edit.image_reference)  # inside S3: the upload may serve again
+    elif source:
+        storage.object_put(key=edit.image_reference, data=source.data, content_type=source.content_type)
+    if mask_source:
+        storage.object_put(key=edit.mask_reference, data=mask_source.data, content_type="image/png")
+    if style_source:
+        storage.object_put(
+            key=edit.style_reference, data=style_source.data, content_type=style_source.content_type
+        )
+    stored = {
+        edit.image_reference: source.data if source else None,
+        edit.mask_reference: mask_source.data if mask_source else None,
+        edit.style_reference: style_source.data if style_source else None,
+    }
+    return {key: data for key, data in stored.items() if key and data}
+
+
 def edit_cost(adapter: ModelAdapter, spec: EditSpec) -> float:
     """The estimated cost of the edit as asked: images x the price of the model that will run."""
     return adapter.estimated_cost(adapter.model_id(spec.task, spec), spec.count)
 
 
-def _edit_item(
+def edit_item(
     *,
     user: CognitoUser,
     edit_id: str,
@@ -201,9 +209,11 @@ def _edit_item(
     parent_id: str | None,
     idempotency_key: str | None,
     route_note: str | None = None,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
 ) -> ImageEdit:
-    """The PENDING item (written by edit_admit): it exists before anything else happens, so every accepted
-    edit can end."""
+    """The PENDING item (written by edit_admit, or by a batch's worker): it exists before anything else
+    happens, so every accepted edit can end. A batch item carries its batch and its place in it."""
     source = spec.image
     edit = ImageEdit(
         id=edit_id,
@@ -237,6 +247,9 @@ def _edit_item(
         )
     if edit.root_id == edit_id:
         edit.version_count, edit.version_counted = 1, 1  # a first edit: its tree has one version
+    if batch_id:
+        edit.batch_id = edit.batch_key = batch_id
+        edit.batch_index = batch_index
     return edit
 
 

@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 def _is_stale(edit: ImageEdit) -> bool:
     """RUNNING past the job timeout (its Lambda was killed), or PENDING so long its job never started."""
     now = dt.datetime.now(dt.UTC)
+    if edit.batch_id:
+        # A batch item is its queue's: a retry waits a visibility timeout, a crashed attempt comes back
+        # after one; only past every delivery the queue can still make is it abandoned.
+        since = timestamp_parse(edit.started_at or edit.request_timestamp)
+        return (now - since).total_seconds() > settings.BATCH_ITEM_STALE_SECONDS
     if edit.status == RUNNING:
         started = timestamp_parse(edit.started_at or edit.request_timestamp)
         return (now - started).total_seconds() > settings.EDIT_JOB_TIMEOUT_SECONDS + 60
@@ -83,6 +88,8 @@ def edits_fail_interrupted() -> int:
             edit = ImageEdit.get(key.id, consistent_read=True)
         except DoesNotExist:
             continue
+        if edit.batch_id:
+            continue  # a batch item: its queue runs it again (services/batches/recovery.py)
         if edit.status in ACTIVE_STATUSES:
             finish_failed(
                 edit, "interrupted", "The local stack stopped before this edit finished; run it again."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -55,7 +56,7 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
     if edit.style_reference:
         data = inputs.get(edit.style_reference) or storage.object_get(key=edit.style_reference)
         info = photo_inspect(data)  # checked when accepted; this reads its size from the headers again
-        style = SourceImage(data=data, format=info.format, width=info.width, height=info.height)
+        style = SourceImage.of(data, info)
     return EditSpec.from_parameters(
         task=edit.task,
         model=edit.model_family or "",
@@ -68,11 +69,18 @@ def spec_from_edit(edit: ImageEdit, inputs: dict[str, bytes]) -> EditSpec:
     )
 
 
-def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> ImageEdit | None:
+def edit_run(
+    *,
+    edit_id: str,
+    inputs: dict[str, bytes] | None = None,
+    release_if: Callable[[ServiceError], bool] | None = None,
+) -> ImageEdit | None:
     """The job: run one PENDING edit to a terminal state. Safe to call twice (Lambda may retry).
 
     `inputs` maps S3 keys to bytes the caller already holds (a job on the accepting process). Returns
-    the item as its SUCCEEDED write returned it (UpdateItem's ALL_NEW), else None.
+    the item as its SUCCEEDED write returned it (UpdateItem's ALL_NEW), else None. A failure that
+    `release_if` accepts (a batch item's throttling, which its queue retries) puts the edit back to
+    PENDING and is raised instead of recorded.
     """
     log_context_bind(edit_id=edit_id)
     edit = ImageEdit(id=edit_id)
@@ -98,6 +106,8 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> ImageEd
         credentials = credentials_record(images=result.images)
         outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
     except ServiceError as exc:
+        if release_if is not None and release_if(exc) and _release(edit):
+            raise
         finish_failed(edit, exc.code, exc.message, started=started)
         return
     except Exception:
@@ -123,6 +133,18 @@ def edit_run(*, edit_id: str, inputs: dict[str, bytes] | None = None) -> ImageEd
         "edit finished", extra={"status": SUCCEEDED, "latency_ms": latency_ms, "engine": result.engine}
     )
     return edit
+
+
+def _release(edit: ImageEdit) -> bool:
+    """RUNNING -> PENDING, so a later attempt may claim the edit again; whether it was."""
+    return bool(
+        update_conditionally(
+            edit,
+            actions=[ImageEdit.status.set(PENDING), ImageEdit.started_at.remove()],
+            condition=ImageEdit.status == RUNNING,
+            applied=lambda current: current.status == PENDING,
+        )
+    )
 
 
 def _output_store(edit: ImageEdit, index: int, image) -> OutputImage:

@@ -1,6 +1,7 @@
 """Images as edits carry them (SourceImage), what a model's answer is, and RGB for the models that need it.
 
-Photos are checked and decoded by editor/services/imaging/photos.py."""
+Photos are checked and decoded by editor/services/imaging/photos.py; a SourceImage is its PhotoInfo
+with the bytes."""
 
 from __future__ import annotations
 
@@ -10,27 +11,20 @@ from dataclasses import dataclass
 from PIL import Image
 
 from editor.services.imaging.photos import PHOTO_CONTENT_TYPES as CONTENT_TYPES
-from editor.services.imaging.photos import photo_sniff
+from editor.services.imaging.photos import PhotoInfo, photo_sniff
 
 EXTENSION_BY_CONTENT_TYPE = {value: key for key, value in CONTENT_TYPES.items()}
 
 
 @dataclass(frozen=True)
-class SourceImage:
-    """Image bytes as they will be sent on, with what Pillow read from them."""
+class SourceImage(PhotoInfo):
+    """Image bytes as they will be sent on, with what Pillow read from their headers (PhotoInfo)."""
 
     data: bytes
-    format: str  # png | jpeg | webp | heic
-    width: int
-    height: int
 
-    @property
-    def content_type(self) -> str:
-        return CONTENT_TYPES[self.format]
-
-    @property
-    def pixels(self) -> int:
-        return self.width * self.height
+    @classmethod
+    def of(cls, data: bytes, info: PhotoInfo) -> SourceImage:
+        return cls(data=data, format=info.format, width=info.width, height=info.height)
 
 
 def _has_alpha(image: Image.Image) -> bool:

@@ -19,6 +19,10 @@ const els = {
   taskRadios: $$("input[name=task]", form),
   taskHelp: $("#task-help"),
   taskNote: $("#task-note"),
+  taskNoteText: $("#task-note-text"),
+  taskNoteLink: $("#task-note-link"),
+  unavailable: $("#unavailable-tools"),
+  unavailableList: $("#unavailable-list"),
   fields: $$("[data-field]", form),
   prompt: $("#prompt"),
   promptLabel: $("#prompt-label"),
@@ -41,6 +45,10 @@ const els = {
 };
 
 // --- Task and model fields ------------------------------------------------------------------------
+
+els.taskNoteLink.addEventListener("click", () => {
+  els.unavailable.open = true; // the link opens the list it points at
+});
 
 /** Choose a task if the selected model can do it here (any task, while the rules are on their way). */
 export function selectTask(name) {
@@ -113,23 +121,34 @@ function renderCost() {
   els.cost.textContent = `Estimated cost: ${from}$${total} (${count} × $${info.usd_per_image.toFixed(2)} per image).`;
 }
 
+/** One short line when tools are off here (the local engine), with a link to the list of which and why. */
+function renderUnavailable(off) {
+  const needsBedrock = state.engine?.local ? " They need Amazon Bedrock; the local engine cannot run them." : "";
+  els.taskNoteText.textContent = `${off.length} ${off.length === 1 ? "tool is" : "tools are"} off here.${needsBedrock}`;
+  els.unavailableList.replaceChildren(
+    ...off.map(([name, why]) => {
+      const item = document.createElement("li");
+      item.textContent = `${name}: ${why}`;
+      return item;
+    }),
+  );
+  els.taskNote.hidden = els.unavailable.hidden = off.length === 0;
+  if (!off.length) els.unavailable.open = false;
+}
+
 function renderModel() {
   const family = currentFamily();
   if (!family) return;
-  const notes = new Map(); // note text -> task labels, so one sentence covers several tasks
+  const off = []; // [task label, why], for the list behind the one-line note
   for (const radio of els.taskRadios) {
     const info = family.tasks.find((t) => t.task === radio.value);
     const label = radio.closest("label");
     radio.disabled = !info || !info.available;
     label.classList.toggle("is-disabled", radio.disabled);
     label.title = !info ? `${family.label} cannot do this task.` : (info.note ?? "");
-    if (info && !info.available) {
-      const note = info.note ?? "Not available here.";
-      notes.set(note, [...(notes.get(note) ?? []), taskRules(radio.value)?.label ?? radio.value]);
-    }
+    if (info && !info.available) off.push([taskRules(radio.value)?.label ?? radio.value, info.note ?? "Not available here."]);
   }
-  els.taskNote.textContent = [...notes].map(([note, names]) => `${names.join(" and ")}: ${note}`).join(" ");
-  els.taskNote.hidden = notes.size === 0;
+  renderUnavailable(off);
   if (!taskAvailable(state.task)) {
     const first = state.tasks.find((task) => taskAvailable(task.task));
     if (first) state.task = first.task;

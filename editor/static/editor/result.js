@@ -9,7 +9,7 @@ export const ERROR_TITLES = {
   throttled: "The image service is busy right now. Wait a few seconds and try again.",
   model_timeout: "The model took too long to answer. Try again, or use a smaller image.",
   image_too_large: "The image is too large.",
-  unsupported_image_format: "That file is not a PNG, JPEG or WebP image.",
+  unsupported_image_format: "That file is not a JPEG, PNG, WebP or HEIC image.",
   corrupt_image: "The image file is damaged or incomplete.",
   animated_image: "Animated images cannot be edited. Use a still image.",
   mask_size_mismatch: "The mask does not match the image. Reload the image and paint again.",
