@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run reset test lint bench bench-compare package deploy-rehearsal api-template clean
+.PHONY: run reset test test-fast lint bench bench-compare package deploy-rehearsal api-template clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "imageedit needs Python 3.11+"'
@@ -24,6 +24,9 @@ reset: $(STAMP)  ## start like `run`, after forgetting all local users, edits an
 test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is installed
 	$(BIN)/python -m pytest
 
+test-fast: $(STAMP)  ## the tests that start no stack process, browser, benchmark or package build
+	$(BIN)/python -m pytest -m "not slow"
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -35,7 +38,7 @@ api-template: $(STAMP)  ## rewrite infra/template.yaml's API resources from depl
 package: $(STAMP)  ## the Lambda zip for the production stage (STAGE=dev for dev), from manylinux wheels
 	$(BIN)/python -m deploy.package $(or $(STAGE),production)
 
-deploy-rehearsal: package  ## the README's deploy (stack, zappa deploy/update/rollback/undeploy) against a local moto
+deploy-rehearsal: package  ## the deploy of docs/deploy.md (stack, zappa deploy/update/rollback/undeploy) against a local moto
 	$(BIN)/python -m deploy.rehearsal $(or $(STAGE),production)
 
 bench: $(STAMP)  ## the figures beside their baselines: a table on stdout, logs in .bench/bench.log, JSON in .bench/results.json

@@ -64,6 +64,7 @@ def bedrock_point_at(url: str):
     from editor.services.aws import aws_clients_reset, bedrock_client_config
 
     settings.BEDROCK_ENDPOINT_URL = url
+    settings.BEDROCK_LOCAL_ENGINE = True
     aws_clients_reset()
     return boto3.client(
         "bedrock-runtime", endpoint_url=url, region_name="us-east-1", config=bedrock_client_config()

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from bench.common import figure, scaled
-from devstack import bedrock_engine
+from devstack.bedrock import engine as bedrock_engine
 
 
 def run() -> list[dict]:

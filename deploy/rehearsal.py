@@ -1,4 +1,4 @@
-"""`make deploy-rehearsal`: the README's deploy, played against a local moto server instead of AWS.
+"""`make deploy-rehearsal`: the deploy of docs/deploy.md, played against a local moto server instead of AWS.
 
 Steps, as a maintainer runs them: create the CloudFormation stack from infra/template.yaml, fill in
 zappa_settings.json from its outputs, `zappa deploy` the package `make package` built, `zappa update`,
@@ -10,7 +10,6 @@ is non-zero only for a real mismatch.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import logging
 import os
@@ -21,27 +20,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from deploy.rehearsal_api import integration_uri, rest_api_complete
+from deploy.rehearsal_template import HOW_SKIPPED, template_strip
 from deploy.stack_parameters import stage_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "imageedit-{stage}"
 REGION = "us-east-1"
-
-
-# What the rehearsal does about each resource type moto's CloudFormation (5.2.5) cannot create.
-HOW_SKIPPED = {
-    "AWS::Cognito::UserPool": "created with the Cognito API instead",
-    "AWS::Cognito::UserPoolClient": "created with the Cognito API instead",
-    "AWS::ApiGateway::Authorizer": "created with the API Gateway API",
-    "AWS::ApiGateway::RequestValidator": "created with the API Gateway API",
-    "AWS::ApiGateway::Stage": "created with the API Gateway API (without access-log and throttling settings)",
-    "AWS::ApiGateway::GatewayResponse": "put with the API Gateway API (without the CORS header)",
-    "AWS::ApiGateway::Model": "not created (the local gateway applies the models)",
-    "AWS::ApiGateway::Account": "not created (an account-wide setting)",
-    "AWS::S3::BucketPolicy": "not created",
-    "AWS::CloudWatch::Alarm": "not created (cfn-lint and tests/infra check them)",
-    "AWS::SNS::Subscription": "not created (only with AlarmEmail)",
-}
 
 
 class Rehearsal:
@@ -106,7 +91,7 @@ class Rehearsal:
             self.cannot(f"CloudFormation {kind} ({', '.join(names)}): {HOW_SKIPPED.get(kind, 'not created')}")
         self.pool = pool
         self.template = template
-        body = _strip(template, skipped, real)
+        body = template_strip(template, skipped, real)
         cfn = self.client("cloudformation")
         cfn.create_stack(
             StackName=STACK.format(stage=self.stage),
@@ -124,83 +109,25 @@ class Rehearsal:
                 "StackResourceSummaries"
             ]
         }
-        self.apply_api(template)
+        self.apply_api()
         self.check_stack()
 
-    def apply_api(self, template: dict) -> None:
-        """What moto's CloudFormation leaves out of the REST API, made with the API Gateway API."""
-        from devstack.apigateway_routes import api_definition
-
-        apigw = self.client("apigateway")
-        api_id = self.resources["Api"]
-        self.api_id = api_id
-        self.cannot(
-            "CloudFormation AWS::ApiGateway::Method drops AuthorizerId, AuthorizationScopes, "
-            "RequestParameters and the integration's Credentials/TimeoutInMillis: put again with the API"
-        )
-        authorizer = apigw.create_authorizer(
-            restApiId=api_id,
-            name="cognito-access-token",
-            type="COGNITO_USER_POOLS",
-            providerARNs=[self.pool["Arn"]],
-            identitySource="method.request.header.Authorization",
-        )
-        validator = apigw.create_request_validator(
-            restApiId=api_id, name="parameters", validateRequestParameters=True
-        )
-        apigw.create_request_validator(
-            restApiId=api_id,
-            name="parameters-and-body",
-            validateRequestParameters=True,
-            validateRequestBody=True,
-        )
-        resources = {r["path"]: r["id"] for r in apigw.get_resources(restApiId=api_id, limit=500)["items"]}
-        invoke_role = self.client("iam").get_role(RoleName=self.resources["ApiInvokeRole"])["Role"]["Arn"]
-        for route in api_definition().routes:
-            resource_id = resources.get(route.path)
-            if resource_id is None:
-                self.check(f"resource {route.path} exists", False, "missing")
-                continue
-            kwargs = {}
-            if route.authorization == "COGNITO_USER_POOLS":
-                kwargs = {
-                    "authorizerId": authorizer["id"],
-                    "authorizationScopes": list(route.scopes),
-                    "requestParameters": {
-                        f"method.request.header.{h.title()}": True for h in route.required_headers
-                    },
-                    "requestValidatorId": validator["id"],
-                }
-            apigw.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod=route.method)
-            apigw.put_method(
-                restApiId=api_id,
-                resourceId=resource_id,
-                httpMethod=route.method,
-                authorizationType=route.authorization,
-                **kwargs,
-            )
-            apigw.put_integration(
-                restApiId=api_id,
-                resourceId=resource_id,
-                httpMethod=route.method,
-                type="AWS_PROXY",
-                integrationHttpMethod="POST",
-                uri=self._integration_uri(),
-                timeoutInMillis=route.timeout_ms,
-                credentials=invoke_role,
-            )
-        deployment = apigw.create_deployment(restApiId=api_id, description="rehearsal")
-        apigw.create_stage(restApiId=api_id, stageName=self.stage, deploymentId=deployment["id"])
-        for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
-            apigw.put_gateway_response(restApiId=api_id, responseType=kind)
-
-    def _integration_uri(self) -> str:
-        account = "123456789012"
-        name = self.parameters["LambdaFunctionName"]
-        alias = f":{self.parameters['LambdaAlias']}" if self.parameters.get("LambdaAlias") else ""
-        return (
-            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-            f"arn:aws:lambda:{REGION}:{account}:function:{name}{alias}/invocations"
+    def apply_api(self) -> None:
+        self.api_id = self.resources["Api"]
+        role = self.client("iam").get_role(RoleName=self.resources["ApiInvokeRole"])["Role"]["Arn"]
+        rest_api_complete(
+            apigw=self.client("apigateway"),
+            api_id=self.api_id,
+            pool_arn=self.pool["Arn"],
+            invoke_role_arn=role,
+            uri=integration_uri(
+                region=REGION,
+                function_name=self.parameters["LambdaFunctionName"],
+                alias=self.parameters.get("LambdaAlias"),
+            ),
+            stage=self.stage,
+            check=self.check,
+            cannot=self.cannot,
         )
 
     def check_stack(self) -> None:
@@ -261,7 +188,7 @@ class Rehearsal:
 
     # -- 2. Zappa ---------------------------------------------------------------------------------------
     def settings_file(self, directory: Path) -> Path:
-        """zappa_settings.json with the stack's outputs filled in (README step 3)."""
+        """zappa_settings.json with the stack's outputs filled in (docs/deploy.md step 3)."""
         settings = json.loads((ROOT / "zappa_settings.json").read_text())
         for stage in settings.values():
             env = stage.get("environment_variables")
@@ -420,45 +347,6 @@ class Rehearsal:
             f"  {len(self.failures)} failure(s), {len(self.moto_cannot)} step(s) moto cannot do", flush=True
         )
         return 1 if self.failures else 0
-
-
-def _strip(template: dict, skipped: dict[str, str], real: dict[str, tuple[str, dict]]) -> dict:
-    """The template without `skipped` resources; references to them get real or placeholder values."""
-    body = copy.deepcopy(template)
-    for name in skipped:
-        body["Resources"].pop(name)
-
-    def value(name: str, attribute: str | None = None) -> str:
-        if name in real:
-            ref, attributes = real[name]
-            return attributes.get(attribute, ref) if attribute else ref
-        return f"rehearsal-{name}-{attribute or 'ref'}"
-
-    def walk(node):
-        if isinstance(node, dict):
-            if list(node) == ["Ref"] and node["Ref"] in skipped:
-                return value(node["Ref"])
-            if list(node) == ["Fn::GetAtt"] and node["Fn::GetAtt"][0] in skipped:
-                return value(*node["Fn::GetAtt"][:2])
-            if list(node) == ["Fn::Sub"] and isinstance(node["Fn::Sub"], str):
-                text = node["Fn::Sub"]
-                for name in skipped:
-                    text = text.replace("${" + name + ".Arn}", value(name, "Arn")).replace(
-                        "${" + name + "}", value(name)
-                    )
-                return {"Fn::Sub": text}
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        return node
-
-    body = walk(body)
-    for resource in body["Resources"].values():
-        depends = resource.get("DependsOn")
-        if isinstance(depends, list):
-            resource["DependsOn"] = [d for d in depends if d not in skipped]
-    body["Outputs"] = {k: v for k, v in body.get("Outputs", {}).items() if "Condition" not in v}
-    return body
 
 
 def _free_port() -> int:

@@ -156,13 +156,3 @@ def _body_valid(body: bytes, schema: dict) -> bool:
     except (ValueError, RecursionError, jsonschema.ValidationError):
         return False
     return True
-
-
-def __getattr__(name: str):
-    # GatewayServer lives in gateway_server.py (the HTTP side); `from devstack.gateway import
-    # GatewayServer`, as code written before the split says, still works.
-    if name == "GatewayServer":
-        from devstack.gateway_server import GatewayServer
-
-        return GatewayServer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -112,7 +112,7 @@ class LocalStack:
         from werkzeug.test import Client
 
         from devstack import cognito_standin, s3_post
-        from devstack.bedrock_server import BedrockServer
+        from devstack.bedrock.server import BedrockServer
         from devstack.moto_transactions import moto_transactions_patch
 
         kms_digest_signing_install()
@@ -167,6 +167,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ENDPOINT_URL": self.moto_url,
             "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.bedrock_url,
+            "BEDROCK_LOCAL_ENGINE": "true",
             "DYNAMODB_TABLE": self.names.table,
             "SESSION_TABLE": self.names.session_table,
             "S3_BUCKET": self.names.bucket,
@@ -337,9 +338,9 @@ def django_settings_point_at(stack: LocalStack) -> dict:
     environment = stack.app_environment()
     os.environ.update(CREDENTIALS)
     previous = {name: getattr(settings, name) for name in _SETTINGS_FROM_ENVIRONMENT}
-    django_settings_restore(
-        {name: environment[variable] for name, variable in _SETTINGS_FROM_ENVIRONMENT.items()}
-    )
+    previous["BEDROCK_LOCAL_ENGINE"] = settings.BEDROCK_LOCAL_ENGINE
+    values = {name: environment[variable] for name, variable in _SETTINGS_FROM_ENVIRONMENT.items()}
+    django_settings_restore({**values, "BEDROCK_LOCAL_ENGINE": environment["BEDROCK_LOCAL_ENGINE"] == "true"})
     return previous
 
 

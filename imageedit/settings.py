@@ -107,6 +107,11 @@ AWS_REGION = env.str("AWS_REGION", default=env.str("AWS_DEFAULT_REGION", default
 # Empty in AWS; the local stack points these at moto and at the local Bedrock-compatible engine.
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
 BEDROCK_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", default="") or None
+# Said, never inferred from the endpoint: a VPC or FIPS endpoint of the real Bedrock is an endpoint too.
+# The local stack sets it; with it the tasks the local engine cannot do are refused up front.
+BEDROCK_LOCAL_ENGINE = env.bool("BEDROCK_LOCAL_ENGINE", default=False)
+if IS_PRODUCTION and BEDROCK_LOCAL_ENGINE:
+    raise ImproperlyConfigured("BEDROCK_LOCAL_ENGINE is for the local stack; unset it in production.")
 
 DYNAMODB_TABLE = env.str("DYNAMODB_TABLE", default="ImageGenerationTable")
 SESSION_TABLE = env.str("SESSION_TABLE", default="ImageEditSessionTable")

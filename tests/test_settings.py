@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.helpers import PRODUCTION, manage
+
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = {
-    "IMAGEEDIT_ENV": "production",
-    "DJANGO_SECRET_KEY": "a-production-secret-" + "k" * 40,
-    "DJANGO_ALLOWED_HOSTS": ".execute-api.us-east-1.amazonaws.com",
-    "S3_BUCKET": "imageedit-bucket",
-    "COGNITO_USER_POOL_ID": "us-east-1_example",
-    "COGNITO_APP_CLIENT_ID": "exampleclient",
-}
-
-
-def manage(*args: str, environment: dict) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "IMAGEEDIT_"))}
-    clean.pop("AWS_ENDPOINT_URL", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**clean, **environment},
-        timeout=120,
-    )
 
 
 def test_check_deploy_is_clean_for_production_settings():
@@ -60,3 +38,46 @@ def test_production_is_not_debug_and_cookies_are_secure():
     result = manage("shell", "-c", probe, environment=PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["False", "True", "True", "True"]
+
+
+# The probe prints, for every task, whether it is refused as beyond the local engine, then where the two
+# Bedrock clients send their calls.
+ENGINE_PROBE = (
+    "from editor.services.bedrock.catalog import LOCAL_ENGINE_CANNOT, engine_describe; "
+    "from editor.services.bedrock.catalog import task_unavailable_note; "
+    "from editor.services.aws import aws_client; "
+    "print(sum(task_unavailable_note(t) is not None for t in LOCAL_ENGINE_CANNOT), len(LOCAL_ENGINE_CANNOT), "
+    "engine_describe()['local'], aws_client('bedrock-runtime').meta.endpoint_url, "
+    "aws_client('bedrock').meta.endpoint_url)"
+)
+FIPS = "https://bedrock-runtime-fips.us-east-1.amazonaws.com"
+
+
+def test_a_custom_bedrock_endpoint_alone_refuses_no_task():
+    # A FIPS (or VPC) endpoint of the real Bedrock: every task stays on, the control plane stays AWS's own.
+    result = manage(
+        "shell", "-c", ENGINE_PROBE, environment={**PRODUCTION, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": FIPS}
+    )
+    assert result.returncode == 0, result.stderr
+    refused, tasks, local, runtime, control = result.stdout.strip().splitlines()[-1].split()
+    assert int(tasks) == 7
+    assert (refused, local) == ("0", "False")
+    assert runtime == FIPS
+    assert control == "https://bedrock.us-east-1.amazonaws.com"
+
+
+def test_the_local_engine_is_said_explicitly_and_then_refuses_what_it_cannot_do():
+    engine = "http://127.0.0.1:5002"
+    environment = {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": engine, "BEDROCK_LOCAL_ENGINE": "true"}
+    result = manage("shell", "-c", ENGINE_PROBE, environment=environment)
+    assert result.returncode == 0, result.stderr
+    refused, tasks, local, runtime, control = result.stdout.strip().splitlines()[-1].split()
+    assert refused == tasks == "7"
+    assert local == "True"
+    assert runtime == control == engine
+
+
+def test_production_refuses_the_local_engine_setting():
+    result = manage("check", environment={**PRODUCTION, "BEDROCK_LOCAL_ENGINE": "true"})
+    assert result.returncode != 0
+    assert "BEDROCK_LOCAL_ENGINE is for the local stack" in result.stderr

@@ -43,9 +43,12 @@ def _client_config(service: str) -> Config:
 @functools.cache
 def aws_client(service: str):
     """Return the shared client for `service`, pointed at the local stack when one is configured."""
-    # The local engine also serves Bedrock's control plane (model lifecycle), so both clients go there.
-    local_bedrock = service in ("bedrock-runtime", "bedrock")
-    endpoint = settings.BEDROCK_ENDPOINT_URL if local_bedrock else settings.AWS_ENDPOINT_URL
+    # The local engine also serves Bedrock's control plane (model lifecycle), so both clients go there; a
+    # custom runtime endpoint in AWS (VPC, FIPS) is the runtime's alone.
+    if service == "bedrock-runtime" or (service == "bedrock" and settings.BEDROCK_LOCAL_ENGINE):
+        endpoint = settings.BEDROCK_ENDPOINT_URL
+    else:
+        endpoint = settings.AWS_ENDPOINT_URL
     return _session().client(service, endpoint_url=endpoint, config=_client_config(service))
 
 

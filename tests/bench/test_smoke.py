@@ -12,6 +12,8 @@ import pytest
 from bench.__main__ import BENCHMARKS
 from deploy.package import lambda_python
 
+pytestmark = pytest.mark.slow  # every benchmark once, each in processes of its own
+
 ROOT = Path(__file__).resolve().parents[2]
 # The figure names each benchmark must produce (a prefix is enough).
 EXPECTED = {

@@ -13,7 +13,7 @@ from devstack.stack import _client
 from tests.browser.pages import sign_in
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NEW_PASSWORD = "Chosen-password-7"
 
@@ -197,7 +197,7 @@ def test_two_step_sign_in_set_up_with_the_qr_page_then_asked_at_sign_in(
 ):
     from playwright.sync_api import expect
 
-    from tests.editor.test_accounts_api import totp_now
+    from tests.editor.auth_helpers import totp_now
 
     base = live_server.url
     username, _ = make_user("twostep")

@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from tests.browser.pages import sign_in
-from tests.browser.test_editor_flow import wait_for_result, write_photo
+from tests.browser.pages import sign_in, wait_for_result, write_photo
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_task_rules_and_url_lifetime_come_from_the_models_answer(

@@ -8,11 +8,10 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.pages import sign_in
-from tests.browser.test_editor_flow import wait_for_result
+from tests.browser.pages import sign_in, wait_for_result
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FIELDS = (
     "select_prompt",

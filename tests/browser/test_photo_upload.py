@@ -14,12 +14,11 @@ from editor.selectors.history import edits_list
 from editor.services import storage
 from editor.services.aws import aws_client
 from editor.users import CognitoUser
-from tests.browser.pages import sign_in
-from tests.browser.test_editor_flow import paint, wait_for_result
+from tests.browser.pages import paint, sign_in, wait_for_result
 from tests.conftest import PASSWORD
 from tests.editor.photo_samples import photo_like
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTH, HEIGHT = 4000, 3000
 
@@ -110,7 +109,7 @@ def test_a_heic_photo_is_previewed_through_the_server_and_edited(
 ):
     from playwright.sync_api import expect
 
-    from tests.editor.test_photos import HEIC
+    from tests.editor.photo_samples import HEIC
 
     username, sub = make_user("heic")
     photo = tmp_path / "IMG_0001.HEIC"

@@ -6,11 +6,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from editor.models import SUCCEEDED, ImageEdit
-from tests.browser.test_editor_flow import paint, wait_for_result
+from tests.browser.pages import paint, wait_for_result
 from tests.conftest import PASSWORD
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
+from tests.editor.helpers import mask_png, photo_png, post_edit
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_open_a_tree_and_continue_from_a_middle_version(

@@ -131,3 +131,12 @@ def stack(tmp_path_factory):
 @pytest.fixture
 def cli(stack, tmp_path):
     return Cli(stack.base, tmp_path)
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs the `make run` process (the `stack` fixture) is slow: `make test-fast` skips it."""
+    here = Path(__file__).parent
+    for item in items:
+        # The hook sees the whole session's items: only this folder's `stack` is the `make run` one.
+        if item.path.is_relative_to(here) and "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

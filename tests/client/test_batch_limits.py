@@ -17,6 +17,7 @@ def _photos(folder, count):
     return folder
 
 
+@pytest.mark.slow  # a `make run` process of its own, with a small quota
 def test_a_batch_over_the_daily_quota_is_refused_up_front(tmp_path, monkeypatch):
     monkeypatch.setenv("DAILY_EDIT_QUOTA", "3")  # the stack's app reads its limits from the environment
     running = RunningStack(tmp_path / "state").wait_ready()

@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 
 from tests.client.conftest import Cli
-from tests.client.test_login import totp_now
+from tests.client.helpers import totp_now
 from tests.conftest import PASSWORD
 
 

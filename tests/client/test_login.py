@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import stat
 import time
@@ -11,15 +10,7 @@ import pytest
 import requests
 
 from tests.client.conftest import PASSWORD
-
-
-def totp_now(secret: str) -> str:
-    """What an authenticator app shows for this secret (RFC 6238, as Cognito expects)."""
-    from cryptography.hazmat.primitives.hashes import SHA1
-    from cryptography.hazmat.primitives.twofactor.totp import TOTP
-
-    totp = TOTP(base64.b32decode(secret), 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
-    return totp.generate(time.time()).decode()
+from tests.client.helpers import totp_now
 
 
 def _challenge_route_open(stack) -> None:

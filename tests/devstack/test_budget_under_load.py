@@ -6,12 +6,15 @@ import datetime as dt
 import io
 import threading
 
+import pytest
 from rest_framework.test import APIClient
 
 from editor.models import QuotaCounter
 from editor.services.bedrock.pricing import estimated_cost
 from editor.services.spend import micro_usd
-from tests.devstack.test_quota_under_load import small_png
+from tests.editor.helpers import small_png
+
+pytestmark = pytest.mark.slow  # a load: many concurrent edits
 
 FAST_UPSCALE = "stability.stable-fast-upscale-v1:0"
 

@@ -7,12 +7,11 @@ import stat
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 from django.conf import settings
-from moto.cognitoidp.models import cognitoidp_backends
 
 from devstack.outbox import Outbox
-from devstack.stack import REGION, _client
+from devstack.stack import _client
+from tests.devstack.helpers import error_code, moto_user
 
 PASSWORD = "Standin-pass-1"
 
@@ -31,17 +30,6 @@ def sign_up(cognito) -> str:
         UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}],
     )
     return username
-
-
-def error_code(call, **kwargs) -> str:
-    with pytest.raises(ClientError) as raised:
-        call(**kwargs)
-    return raised.value.response["Error"]["Code"]
-
-
-def moto_user(username: str):
-    pool = cognitoidp_backends["123456789012"][REGION].user_pools[settings.COGNITO_USER_POOL_ID]
-    return pool._get_user(username)
 
 
 def test_sign_up_code_is_mailed_and_checked(cognito, local_stack):

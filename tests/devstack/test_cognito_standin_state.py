@@ -18,9 +18,9 @@ from django.conf import settings
 from devstack.outbox import Outbox
 from devstack.passwords import PasswordHash
 from devstack.stack import CREDENTIALS, REGION
+from tests.devstack.helpers import error_code, moto_user
 from tests.devstack.running import DEMO, RunningStack
-from tests.devstack.test_cognito_standin import error_code, moto_user
-from tests.editor.test_accounts_api import totp_now
+from tests.editor.auth_helpers import totp_now
 
 
 def test_unknown_usernames_cost_the_same_work_as_known_ones(local_stack, make_user):
@@ -82,6 +82,7 @@ def _state_bytes(state) -> list[bytes]:
     return blobs
 
 
+@pytest.mark.slow  # two local stacks, one after the other, in processes of their own
 def test_codes_and_totp_secrets_survive_a_restart_sealed(tmp_path):
     state = tmp_path / "state"
     stack = RunningStack(state).wait_ready()

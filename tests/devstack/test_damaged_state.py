@@ -6,9 +6,13 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from devstack.journal import HEADER, encode, journal_read
 from devstack.persistence import StateStore
 from tests.devstack.running import script_run
+
+pytestmark = pytest.mark.slow  # starts `make run` on damaged state
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -9,10 +9,13 @@ import stat
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
+import pytest
 import requests
 from PIL import Image
 
 from tests.devstack.running import DEMO, RunningStack
+
+pytestmark = pytest.mark.slow  # starts and kills `make run` processes
 
 
 def photo_and_mask() -> tuple[bytes, bytes]:

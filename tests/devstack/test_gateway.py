@@ -20,7 +20,9 @@ from PIL import Image
 from devstack.apigateway_routes import TEMPLATE, api_definition, api_routes
 from devstack.authorizer import CognitoAuthorizer
 from devstack.gateway import Gateway, IncomingRequest
-from tests.editor.test_authentication import forge, moto_private_jwk
+from tests.editor.auth_helpers import forge, moto_private_jwk
+
+pytestmark = pytest.mark.slow  # the local gateway with its Lambda worker processes
 
 SCOPE = "aws.cognito.signin.user.admin"
 STATIC_PNG = "editor/static/editor/touch-icon.png"
@@ -150,7 +152,9 @@ def concrete(path: str) -> str:
 
 
 def test_every_template_method_is_served_with_its_authorization(gateway):
-    for route in api_routes(TEMPLATE):
+    routes = api_routes(TEMPLATE)
+    assert len(routes) > 5, routes
+    for route in routes:
         method = "GET" if route.method == "ANY" else route.method
         response, invoked = call(gateway, method, concrete(route.path))
         if route.authorization == "COGNITO_USER_POOLS":
@@ -167,15 +171,19 @@ def test_no_other_route_is_served(gateway):
     declared: dict[str, set[str]] = {}
     for route in routes:
         declared.setdefault(route.path, set()).add(route.method)
-    for path, methods in declared.items():
-        if "ANY" in methods:
-            continue
-        for method in {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} - methods:
-            response, invoked = call(gateway, method, concrete(path))
-            assert_gateway_refusal(
-                response, 403, "Missing Authentication Token", "MissingAuthenticationTokenException"
-            )
-            assert invoked == 0, (method, path)
+    undeclared = [
+        (path, method)
+        for path, methods in declared.items()
+        if "ANY" not in methods
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} - methods
+    ]
+    assert undeclared, declared
+    for path, method in undeclared:
+        response, invoked = call(gateway, method, concrete(path))
+        assert_gateway_refusal(
+            response, 403, "Missing Authentication Token", "MissingAuthenticationTokenException"
+        )
+        assert invoked == 0, (method, path)
 
 
 # --- bodies: binary both ways, and API Gateway's and Lambda's size limits ---------------------------------

@@ -10,18 +10,15 @@ import threading
 import uuid
 
 import boto3
+import pytest
 from botocore.config import Config
 from django.conf import settings as django_settings
-from PIL import Image
 from rest_framework.test import APIClient
 
 from editor.models import QuotaCounter
+from tests.editor.helpers import small_png
 
-
-def small_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (40, 120, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
+pytestmark = pytest.mark.slow  # a load: hundreds of concurrent requests
 
 
 def test_200_concurrent_requests_take_exactly_the_quota(api, settings):

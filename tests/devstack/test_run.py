@@ -8,6 +8,8 @@ import pytest
 
 from devstack import run
 
+pytestmark = pytest.mark.slow  # starts `make run` in a child process
+
 
 def test_after_the_first_signal_later_ones_are_ignored():
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}

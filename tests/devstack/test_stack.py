@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.devstack.running import script_run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +40,7 @@ def run(state_dir: Path, mode: str) -> dict:
     return script_run(SCRIPT, str(state_dir), mode)
 
 
+@pytest.mark.slow  # two local stacks, one after the other, in processes of their own
 def test_state_survives_a_restart(tmp_path):
     first = run(tmp_path, "write")
     second = run(tmp_path, "read")
@@ -45,6 +48,7 @@ def test_state_survives_a_restart(tmp_path):
     assert first["body"] == "\x89PNG kept bytes"
 
 
+@pytest.mark.slow  # two local stacks, one after the other, in processes of their own
 def test_without_state_nothing_is_kept(tmp_path):
     run(tmp_path / "a", "write")
     result = subprocess.run(

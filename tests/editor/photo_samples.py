@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -116,3 +118,33 @@ def rect_mask(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.Im
     mask = Image.new("L", size, 0)
     ImageDraw.Draw(mask).rectangle(box, fill=255)
     return mask
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+HEIC = (FIXTURES / "p3-rotated-gps.heic").read_bytes()
+
+
+GPS_IFD = 0x8825
+
+
+def with_exif(image: Image.Image, kind: str, *, orientation: int = 1, gps: bool = True, **options) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "TestCam"
+    if gps:
+        exif[GPS_IFD] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
+    return encoded(image, kind, exif=exif.tobytes(), **options)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width x height (1-bit grey) and holds no pixels: what a bomb's header says."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )

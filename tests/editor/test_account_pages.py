@@ -9,8 +9,8 @@ from django.test import Client
 
 from devstack.stack import _client
 from tests.conftest import PASSWORD
-from tests.editor.test_accounts_api import sign_up_closed
-from tests.editor.test_pages import page_sign_in
+from tests.editor.auth_helpers import sign_up_closed
+from tests.editor.helpers import page_sign_in
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 

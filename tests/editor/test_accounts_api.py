@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-import uuid
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from devstack.stack import _client
 from tests.conftest import PASSWORD
-from tests.edge_client import EdgeClient
-
-NEW_PASSWORD = "Fresh-password-2"
-
-
-def client(address: str | None = None) -> EdgeClient:
-    # Through the local API Gateway, as a REST client arrives. Each test gets its own client address,
-    # so the per-address failure limit of one test never reaches another.
-    return EdgeClient(REMOTE_ADDR=address or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7")
-
-
-def cognito():
-    return _client("cognito-idp", settings.AWS_ENDPOINT_URL)
-
-
-def bearer(token: str, address: str | None = None) -> EdgeClient:
-    api = client(address)
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
-
-
-def token(api: EdgeClient, username: str, password: str) -> dict:
-    return api.post("/api/v1/auth/token", {"username": username, "password": password}, format="json")
+from tests.editor.auth_helpers import (
+    NEW_PASSWORD,
+    bearer,
+    client,
+    cognito,
+    sign_up_closed,
+    token,
+    totp_now,
+    unique,
+)
 
 
 @pytest.fixture
@@ -51,32 +35,6 @@ def check_every_request(settings):
     token_states.clear()
     yield
     token_states.clear()
-
-
-@contextlib.contextmanager
-def sign_up_closed():
-    """The local pool with AllowAdminCreateUserOnly, for one test.
-
-    UpdateUserPool resets every setting it is not given (as in Cognito), so the one setting is flipped in
-    the local pool itself and put back after.
-    """
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    from editor.services.auth.pool_rules import pool_settings_forget
-
-    pool = cognitoidp_backends["123456789012"][settings.AWS_REGION].user_pools[settings.COGNITO_USER_POOL_ID]
-    before = pool.extended_config.get("AdminCreateUserConfig")
-    pool.extended_config["AdminCreateUserConfig"] = {"AllowAdminCreateUserOnly": True}
-    pool_settings_forget()
-    try:
-        yield
-    finally:
-        pool.extended_config["AdminCreateUserConfig"] = before
-        pool_settings_forget()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 class TestFirstSignInWithTemporaryPassword:
@@ -335,6 +293,7 @@ class TestBound:
 
 
 class TestFailureLimit:
+    @pytest.mark.slow  # waits for the failure window to pass
     def test_429_past_the_limit_and_200_after_the_window(self, user, settings):
         settings.AUTH_FAILURE_LIMIT_PER_ACCOUNT_ADDRESS = 3
         settings.AUTH_FAILURE_WINDOW_SECONDS = 2
@@ -362,17 +321,6 @@ class TestFailureLimit:
 def test_token_and_presigned_url_responses_are_not_stored(api):
     assert api.get("/api/v1/edits").get("Cache-Control") == "no-store"
     assert token(client(), api.user["username"], PASSWORD)["Cache-Control"] == "no-store"
-
-
-def totp_now(secret: str, offset: float = 0) -> str:
-    """What an authenticator app shows for this secret (RFC 6238, as Cognito expects)."""
-    import base64
-
-    from cryptography.hazmat.primitives.hashes import SHA1
-    from cryptography.hazmat.primitives.twofactor.totp import TOTP
-
-    totp = TOTP(base64.b32decode(secret), 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
-    return totp.generate(time.time() + offset).decode()
 
 
 class TestSecondFactor:

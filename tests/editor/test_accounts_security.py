@@ -9,15 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import PASSWORD
-from tests.editor.test_accounts_api import (
-    NEW_PASSWORD,
-    bearer,
-    client,
-    cognito,
-    token,
-    unique,
-)
-from tests.editor.test_edits_api import photo_png, post_edit
+from tests.editor.auth_helpers import NEW_PASSWORD, bearer, client, cognito, token, unique
+from tests.editor.helpers import photo_png, post_edit
 
 
 @pytest.fixture
@@ -243,7 +236,7 @@ class TestThroughTheGateway:
         assert refreshed.status_code == 401
 
     def test_the_factor_cannot_be_removed_with_the_token_alone(self, gateway, user, sign_in):
-        from tests.editor.test_mfa_security import mfa_on
+        from tests.editor.auth_helpers import mfa_on
 
         tokens = sign_in(user["username"])
         mfa_on(bearer(tokens["access_token"]))

@@ -6,9 +6,15 @@ from collections import Counter
 
 import pytest
 
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_hostile_review import assert_json_error, history, quota_used
-from tests.editor.test_versions import DynamoCalls
+from tests.editor.helpers import (
+    DynamoCalls,
+    assert_json_error,
+    history,
+    mask_png,
+    photo_png,
+    post_edit,
+    quota_used,
+)
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 

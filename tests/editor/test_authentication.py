@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import hmac
-import importlib.resources
 import json
 import time
 
@@ -14,43 +12,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from jose import jwk, jwt
+from jose import jwk
 from rest_framework.test import APIClient
 
 from devstack.stack import _client
 from tests.conftest import PASSWORD
-
-
-def moto_private_jwk() -> dict:
-    """The key the local pool signs with: lets a test forge tokens the pool would 'sign'."""
-    data = (
-        importlib.resources.files("moto.cognitoidp").joinpath("resources/jwks-private.json.gz").read_bytes()
-    )
-    return json.loads(gzip.decompress(data))
-
-
-def forge(
-    claims_overrides: dict | None = None,
-    drop: tuple[str, ...] = (),
-    key: dict | None = None,
-    headers: dict | None = None,
-    sub: str = "forged-sub",
-) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": sub,
-        "iss": settings.COGNITO_ISSUER,
-        "client_id": settings.COGNITO_APP_CLIENT_ID,
-        "token_use": "access",
-        "username": "forged",
-        "iat": now,
-        "exp": now + 600,
-    }
-    claims.update(claims_overrides or {})
-    for name in drop:
-        claims.pop(name)
-    key = key or moto_private_jwk()
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": key["kid"], **(headers or {})})
+from tests.editor.auth_helpers import forge, moto_private_jwk
 
 
 def valid_claims() -> dict:

@@ -17,8 +17,7 @@ from editor.services.bedrock.generation import GeneratedImage
 from editor.services.c2pa.manifest import COMPOSITE, GENERATED, image_sign, manifest_definition
 from editor.services.c2pa.reading import credentials_read
 from editor.services.c2pa.signing import signature_raw
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_pages import page_sign_in
+from tests.editor.helpers import mask_png, page_sign_in, photo_png, post_edit
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -315,7 +314,7 @@ def test_a_deployment_certified_by_a_listed_ca_is_itself_and_others_under_that_c
 
 
 def test_a_trust_list_path_that_does_not_exist_stops_the_app():
-    from tests.test_settings import PRODUCTION, manage
+    from tests.helpers import PRODUCTION, manage
 
     result = manage("check", environment={**PRODUCTION, "C2PA_TRUST_LIST_PATH": "/nonexistent/list.pem"})
     assert result.returncode != 0 and "C2PA_TRUST_LIST_PATH" in result.stderr

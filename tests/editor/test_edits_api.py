@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import urllib.request
 import uuid
 
@@ -15,75 +14,14 @@ from PIL import Image
 from editor.models import FAILED, SUCCEEDED, ImageEdit
 from editor.services.aws import aws_client, aws_clients_reset
 from editor.services.bedrock.tasks import GROUPS, TASK_RULES
-from tests.editor.test_photos import png_header_only
-
-SQUARE = (40, 30, 72, 62)  # left, top, right, bottom of the red square the mask covers
+from tests.editor.helpers import SQUARE, fetch, inject_fault, mask_png, photo_png, post_edit
+from tests.editor.photo_samples import png_header_only
 
 
 @pytest.fixture
 def api(edge_api):
     """Every request of this module goes through the local API Gateway (tests/edge_client.py)."""
     return edge_api
-
-
-def photo_png(width: int = 128, height: int = 96) -> bytes:
-    """A smooth gradient with a red square: inpainting the square must pull it toward the gradient."""
-    x = np.linspace(0, 255, width, dtype=np.float32)
-    y = np.linspace(0, 255, height, dtype=np.float32)
-    rgb = (
-        np.stack(
-            [np.add.outer(y * 0.3, x * 0.5), np.add.outer(y * 0.6, x * 0.2), np.add.outer(y * 0.2, x * 0.6)],
-            axis=-1,
-        )
-        .clip(0, 255)
-        .astype(np.uint8)
-    )
-    left, top, right, bottom = SQUARE
-    rgb[top:bottom, left:right] = (230, 20, 20)
-    return png(Image.fromarray(rgb))
-
-
-def mask_png(width: int = 128, height: int = 96, box=SQUARE) -> bytes:
-    mask = Image.new("L", (width, height), 0)
-    mask.paste(255, box)
-    return png(mask)
-
-
-def png(image: Image.Image, **options) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG", **options)
-    return out.getvalue()
-
-
-def upload(name: str, data: bytes) -> io.BytesIO:
-    handle = io.BytesIO(data)
-    handle.name = name
-    return handle
-
-
-def post_edit(api, task: str = "inpaint", image: bytes | None = None, mask: bytes | None = None, **fields):
-    headers = fields.pop("headers", {})
-    payload = {"task": task, **fields}
-    if image is not None:
-        payload["image"] = upload("photo.png", image)
-    if mask is not None:
-        payload["mask"] = upload("mask.png", mask)
-    return api.post("/api/v1/edits", payload, format="multipart", **headers)
-
-
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (presigned URL of the local stack)
-        return response.read()
-
-
-def inject_fault(local_stack, **fault) -> None:
-    request = urllib.request.Request(
-        f"{local_stack.bedrock_url}/_engine/faults",
-        method="POST",
-        data=json.dumps(fault).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,7 @@ import requests
 
 from editor.errors import ServiceError
 from editor.flags import flag_parse
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_hostile_review import assert_json_error, history, quota_used
+from tests.editor.helpers import assert_json_error, history, mask_png, photo_png, post_edit, quota_used
 
 
 @pytest.mark.parametrize(

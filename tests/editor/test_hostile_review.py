@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import uuid
 
 import pytest
@@ -11,31 +10,17 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
-from editor.services.aws import aws_client
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit, upload
+from tests.editor.helpers import (
+    assert_json_error,
+    history,
+    mask_png,
+    photo_png,
+    post_edit,
+    quota_used,
+    upload,
+)
 
 NESTED = "[" * 50000 + "]" * 50000
-
-
-def assert_json_error(response, status: int) -> dict:
-    """The app's one error shape, as JSON, with a sentence for a person."""
-    assert response.status_code == status, response.content[:300]
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    error = response.json()["error"]
-    assert error["code"] and error["message"]
-    return error
-
-
-def history(api) -> list[dict]:
-    return api.get("/api/v1/edits?limit=100").json()["results"]
-
-
-def quota_used(sub: str) -> int:
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    item = aws_client("dynamodb").get_item(
-        TableName=settings.DYNAMODB_TABLE, Key={"id": {"S": f"quota#{sub}#{today}"}}, ConsistentRead=True
-    )
-    return int(item.get("Item", {}).get("used", {}).get("N", "0"))
 
 
 @pytest.mark.usefixtures("local_stack")

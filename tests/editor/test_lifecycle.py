@@ -11,8 +11,7 @@ import pytest
 
 from editor.services.aws import aws_client
 from editor.services.bedrock.lifecycle import lifecycle_cache_clear, model_lifecycle
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_hostile_review import assert_json_error, history
+from tests.editor.helpers import assert_json_error, history, mask_png, photo_png, post_edit
 
 TITAN = "amazon.titan-image-generator-v2:0"
 NOVA = "amazon.nova-canvas-v1:0"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD
-from tests.editor.test_accounts_api import bearer, client, cognito, token, totp_now, unique
+from tests.editor.auth_helpers import bearer, client, cognito, mfa_on, token, totp_now, unique
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -33,13 +33,6 @@ def pool_mfa_on():
     finally:
         pool.mfa_config = before
         pool_settings_forget()
-
-
-def mfa_on(api) -> str:
-    """Set up a second factor for the signed-in person of `api`; its secret."""
-    secret = api.post("/api/v1/auth/mfa/setup", {"password": PASSWORD}, format="json").json()["secret"]
-    assert api.post("/api/v1/auth/mfa", {"code": totp_now(secret)}, format="json").status_code == 200
-    return secret
 
 
 class TestChangingTheFactorNeedsProof:

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from editor.log import JsonFormatter, log_context_bind, log_context_clear
 from editor.metrics import emf_document
 from tests.conftest import PASSWORD
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
+from tests.editor.helpers import mask_png, photo_png, post_edit
 
 EMF_UNITS = {
     "Seconds",

@@ -8,24 +8,9 @@ from django.test import Client
 
 from editor.views import pages
 from tests.conftest import PASSWORD
-from tests.editor.test_edits_api import mask_png, photo_png, upload
+from tests.editor.helpers import mask_png, page_sign_in, photo_png, upload
 
 pytestmark = pytest.mark.usefixtures("local_stack")
-
-
-def page_sign_in(username: str, *, enforce_csrf: bool = False, next_url: str | None = None) -> Client:
-    """A browser-like client signed in through the sign-in form."""
-    client = Client(enforce_csrf_checks=enforce_csrf)
-    form = {"username": username, "password": PASSWORD}
-    if next_url is not None:
-        form["next"] = next_url
-    if enforce_csrf:
-        assert client.get("/signin").status_code == 200
-        form["csrfmiddlewaretoken"] = client.cookies["csrftoken"].value
-    response = client.post("/signin", form)
-    assert response.status_code == 302, response.content
-    client.sign_in_response = response
-    return client
 
 
 def csrf_header(client: Client) -> dict:

@@ -60,7 +60,7 @@ def test_erase_in_a_photo_keeps_size_and_every_pixel_outside(kind, limit):
     assert mean_difference(before, after, inside) > 5  # the painted area changed
 
 
-# Measured on this 2400 x 1800 photo at quality 90 (docs/performance-notes.md): a 4:4:4 source written
+# Measured on this 2400 x 1800 photo at quality 90 (docs/performance.md): a 4:4:4 source written
 # 4:2:0 at quality 95, as before, moved the unpainted pixels by 12.0 levels on average; with its own tables
 # and subsampling by 0.01. A 4:2:0 source moves by ~1.6: the decoder's smooth chroma upsampling, averaged
 # down again, is not its own inverse (PNG keeps every pixel, test above). The limits leave room for

@@ -10,9 +10,8 @@ import urllib.request
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from tests.editor.photo_samples import encoded, photo_like, rect_mask
-from tests.editor.test_photos import GPS_IFD, HEIC, with_exif
-from tests.editor.test_uploads import upload
+from tests.editor.helpers import direct_upload
+from tests.editor.photo_samples import GPS_IFD, HEIC, encoded, photo_like, rect_mask, with_exif
 
 FAR = 48  # pixels around the painted box that the feather may touch (it fades within ~3 x 6 px)
 
@@ -64,7 +63,11 @@ def engine_invocations(local_stack) -> int:
 
 
 @pytest.mark.parametrize(
-    ("width", "height", "via"), [(6000, 4000, "mask_upload_id"), (8000, 6000, "mask")], ids=["24MP", "48MP"]
+    ("width", "height", "via"),
+    [
+        pytest.param(6000, 4000, "mask_upload_id", id="24MP", marks=pytest.mark.slow),
+        pytest.param(8000, 6000, "mask", id="48MP", marks=pytest.mark.slow),
+    ],
 )
 def test_a_large_jpeg_is_erased_at_full_resolution(api, width, height, via):
     photo = photo_like(width, height)
@@ -73,9 +76,9 @@ def test_a_large_jpeg_is_erased_at_full_resolution(api, width, height, via):
     assert len(data) > 4 * 1024 * 1024  # more than the request could carry
     painted = (width // 2, height // 3, width // 2 + 160, height // 3 + 120)
     mask = encoded(rect_mask((width, height), painted), "png")
-    fields = {"task": "erase", "upload_id": upload(api, data)}
+    fields = {"task": "erase", "upload_id": direct_upload(api, data)}
     if via == "mask_upload_id":
-        fields["mask_upload_id"] = upload(api, mask, "image/png")
+        fields["mask_upload_id"] = direct_upload(api, mask, "image/png")
     else:
         fields["mask"] = mask
     body = finished(api, edit(api, **fields))
@@ -95,7 +98,7 @@ def test_a_png_keeps_every_pixel_outside_the_feather_exactly(api):
     photo = photo_like(2400, 1600)
     data = encoded(photo, "png", compress_level=1)
     painted = (1000, 700, 1100, 780)
-    fields = {"task": "erase", "upload_id": upload(api, data, "image/png")}
+    fields = {"task": "erase", "upload_id": direct_upload(api, data, "image/png")}
     body = finished(api, edit(api, **fields, mask=encoded(rect_mask(photo.size, painted), "png")))
     [output] = body["outputs"]
     assert output["content_type"] == "image/png" and output.get("jpeg_quality") is None
@@ -109,7 +112,7 @@ def test_a_png_keeps_every_pixel_outside_the_feather_exactly(api):
 
 def test_one_upload_serves_several_edits(api):
     data = encoded(photo_like(1200, 800), "jpeg", quality=90)
-    upload_id = upload(api, data)
+    upload_id = direct_upload(api, data)
     mask = encoded(rect_mask((1200, 800), (500, 300, 560, 360)), "png")
     first = finished(api, edit(api, task="erase", upload_id=upload_id, mask=mask))
     second = finished(api, edit(api, task="remove_background", upload_id=upload_id))
@@ -125,7 +128,7 @@ def test_a_heic_photo_is_edited_upright_in_srgb_without_gps(api):
         edit(
             api,
             task="erase",
-            upload_id=upload(api, HEIC, "image/heic"),
+            upload_id=direct_upload(api, HEIC, "image/heic"),
             mask=encoded(rect_mask((480, 320), (300, 250, 340, 290)), "png"),
         ),
     )
@@ -152,7 +155,7 @@ def test_gps_in_the_photo_is_not_in_the_result(api):
         edit(
             api,
             task="erase",
-            upload_id=upload(api, data),
+            upload_id=direct_upload(api, data),
             mask=encoded(rect_mask((640, 480), (300, 200, 340, 240)), "png"),
         ),
     )
@@ -163,7 +166,7 @@ def test_gps_in_the_photo_is_not_in_the_result(api):
 @pytest.mark.parametrize(("family", "side"), [("stability", 3072), ("nova", 1024), ("titan", 1024)])
 def test_the_outpaint_cap_refuses_before_any_model_call(api, local_stack, family, side):
     data = encoded(photo_like(side, side), "png", compress_level=1)
-    upload_id = upload(api, data, "image/png")
+    upload_id = direct_upload(api, data, "image/png")
     before = engine_invocations(local_stack)
     response = api.post(
         "/api/v1/edits",
@@ -192,7 +195,7 @@ def test_upload_ids_that_are_not_usable_are_refused(api, make_user, sign_in, set
     from rest_framework.test import APIClient
 
     data = encoded(photo_like(256, 256), "png")
-    upload_id = upload(api, data, "image/png")
+    upload_id = direct_upload(api, data, "image/png")
     mask = encoded(rect_mask((256, 256), (100, 100, 140, 140)), "png")
     other = APIClient()
     username, _ = make_user("other")
@@ -209,7 +212,9 @@ def test_upload_ids_that_are_not_usable_are_refused(api, make_user, sign_in, set
 @pytest.mark.usefixtures("legacy_models_in_service")
 def test_a_whole_image_task_says_what_size_the_model_worked_at(api):
     data = encoded(photo_like(1600, 1200), "jpeg", quality=90)
-    body = finished(api, edit(api, task="remove_background", model="titan", upload_id=upload(api, data)))
+    body = finished(
+        api, edit(api, task="remove_background", model="titan", upload_id=direct_upload(api, data))
+    )
     assert body["model_size"] == {"width": 1408, "height": 1056}  # Titan takes 1,408 pixels a side
     [output] = body["outputs"]
     assert (output["width"], output["height"]) == (1600, 1200)  # the cut-out is applied at full size
@@ -218,7 +223,7 @@ def test_a_whole_image_task_says_what_size_the_model_worked_at(api):
 def test_upscale_input_limits_are_checked_up_front(api, local_stack):
     data = encoded(photo_like(4000, 3000), "jpeg", quality=80)
     before = engine_invocations(local_stack)
-    response = edit(api, task="upscale", prompt="a photo", upload_id=upload(api, data))
+    response = edit(api, task="upscale", prompt="a photo", upload_id=direct_upload(api, data))
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_for_model"
     assert "9,437,184" in response.json()["error"]["message"]
     assert engine_invocations(local_stack) == before
@@ -240,7 +245,7 @@ def test_an_edit_names_one_image_and_one_mask(api):
 
 
 def test_an_upload_with_an_unknown_parent_is_404_and_nothing_is_stored(api):
-    upload_id = upload(api, encoded(photo_like(128, 96), "png"), "image/png")
+    upload_id = direct_upload(api, encoded(photo_like(128, 96), "png"), "image/png")
     unknown_parent = "00000000-0000-4000-8000-000000000001"
     response = edit(api, task="remove_background", upload_id=upload_id, parent_id=unknown_parent)
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
@@ -250,7 +255,7 @@ def test_an_upload_with_an_unknown_parent_is_404_and_nothing_is_stored(api):
 def test_a_heic_upload_has_a_preview_the_browser_can_show(api, make_user, sign_in):
     from rest_framework.test import APIClient
 
-    upload_id = upload(api, HEIC, "image/heic")
+    upload_id = direct_upload(api, HEIC, "image/heic")
     response = api.post(f"/api/v1/uploads/{upload_id}/preview")
     assert response.status_code == 200, response.content
     body = response.json()

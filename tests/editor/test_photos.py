@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms
 
 from editor.errors import ServiceError
 from editor.services.imaging.photos import mask_decode, photo_decode, photo_encode, photo_inspect, photo_sniff
-from tests.editor.photo_samples import display_p3_profile, encoded, photo_like
+from tests.editor.photo_samples import (
+    GPS_IFD,
+    HEIC,
+    display_p3_profile,
+    encoded,
+    photo_like,
+    png_header_only,
+    with_exif,
+)
 
-FIXTURES = Path(__file__).parent / "fixtures"
-HEIC = (FIXTURES / "p3-rotated-gps.heic").read_bytes()
 # The fixture (made with pillow-heif, see tests/editor/fixtures/README.md) shows, as a person sees it,
 # 480x320: a white square at the top left, green (40, 160, 60) on the left half and orange (200, 120, 40)
 # on the right, all in sRGB terms; its pixels are stored turned a quarter and encoded in Display P3.
 GREEN, ORANGE = (40, 160, 60), (200, 120, 40)
-GPS_IFD = 0x8825
 
 
 def close(pixel, expected, tolerance):
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, expected, strict=False))
-
-
-def with_exif(image: Image.Image, kind: str, *, orientation: int = 1, gps: bool = True, **options) -> bytes:
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    exif[0x010F] = "TestCam"
-    if gps:
-        exif[GPS_IFD] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
-    return encoded(image, kind, exif=exif.tobytes(), **options)
 
 
 def test_sniff_names_every_accepted_format_by_content():
@@ -124,18 +117,6 @@ def test_refusals_are_clear(settings):
     with pytest.raises(ServiceError) as too_big:
         photo_inspect(good)
     assert too_big.value.status == 413 and "MB" in too_big.value.message
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares width x height (1-bit grey) and holds no pixels: what a bomb's header says."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
-    )
 
 
 @pytest.mark.parametrize("side", [12_000, 60_000])  # past our limit; past twice Pillow's backstop too

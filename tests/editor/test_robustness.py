@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from editor.models import FAILED, IdempotencyRecord, ImageEdit
 from editor.services.aws import aws_client
-from tests.editor.test_edits_api import inject_fault, mask_png, photo_png, post_edit
+from tests.editor.helpers import inject_fault, mask_png, photo_png, post_edit
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:

@@ -8,8 +8,7 @@ import pytest
 
 from editor.models import QuotaCounter
 from editor.services.bedrock.pricing import estimated_cost
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_hostile_review import assert_json_error, history, quota_used
+from tests.editor.helpers import assert_json_error, history, mask_png, photo_png, post_edit, quota_used
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 REMOVE_BACKGROUND = "stability.stable-image-remove-background-v1:0"

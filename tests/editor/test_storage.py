@@ -97,6 +97,7 @@ def test_signatures_equal_boto3s_across_styles_regions_tokens_and_keys(
         monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     settings.AWS_ENDPOINT_URL, settings.AWS_REGION, settings.S3_BUCKET = endpoint, region, bucket
     aws_clients_reset()
+    assert AWKWARD_KEYS
     try:
         for key in AWKWARD_KEYS:
             for download_name in (None, "imageedit-1-0.png"):

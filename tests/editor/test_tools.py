@@ -8,8 +8,16 @@ import pytest
 from PIL import Image
 
 from editor.models import FAILED, SUCCEEDED
-from tests.editor.test_edits_api import fetch, mask_png, photo_png, png, post_edit
-from tests.editor.test_hostile_review import assert_json_error, history, quota_used
+from tests.editor.helpers import (
+    assert_json_error,
+    fetch,
+    history,
+    mask_png,
+    photo_png,
+    png,
+    post_edit,
+    quota_used,
+)
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 

@@ -21,6 +21,7 @@ from editor.services.uploads import (
     uploads_sweep,
 )
 from editor.users import CognitoUser
+from tests.editor.helpers import direct_upload, upload_offer, upload_post_to_s3
 from tests.editor.photo_samples import encoded, photo_like
 
 
@@ -30,31 +31,13 @@ def api(edge_api):
     return edge_api
 
 
-def offer(api, content_type="image/jpeg", size=1000, **extra):
-    return api.post("/api/v1/uploads", {"content_type": content_type, "size": size, **extra}, format="json")
-
-
-def post_to_s3(offered: dict, data: bytes, content_type: str = "image/jpeg") -> requests.Response:
-    return requests.post(
-        offered["url"], data=offered["fields"], files={"file": ("photo", data, content_type)}, timeout=30
-    )
-
-
-def upload(api, data: bytes, content_type: str = "image/jpeg") -> str:
-    response = offer(api, content_type=content_type, size=len(data))
-    assert response.status_code == 201, response.content
-    stored = post_to_s3(response.json(), data, content_type)
-    assert stored.status_code in (200, 201, 204), stored.text
-    return response.json()["upload_id"]
-
-
 @pytest.fixture
 def owner(api):
     return CognitoUser(sub=api.user["sub"], username=api.user["username"])
 
 
 def test_offer_is_a_presigned_post_for_the_persons_own_key(api):
-    response = offer(api, content_type="image/heic", size=3_000_000, filename="IMG_0001.HEIC")
+    response = upload_offer(api, content_type="image/heic", size=3_000_000, filename="IMG_0001.HEIC")
     assert response.status_code == 201
     body = response.json()
     assert body["expires_in"] == 300 and body["max_bytes"] == settings.MAX_PHOTO_BYTES
@@ -69,14 +52,14 @@ def test_offer_is_a_presigned_post_for_the_persons_own_key(api):
     [("image/gif", 100, 415), ("image/jpeg", 60_000_000, 413), ("image/jpeg", 0, 400)],
 )
 def test_offers_for_what_cannot_be_edited_are_refused(api, content_type, size, status):
-    response = offer(api, content_type=content_type, size=size)
+    response = upload_offer(api, content_type=content_type, size=size)
     assert response.status_code == status
     assert response.json()["error"]["message"]
 
 
 def test_an_upload_is_validated_in_s3_and_can_be_copied_for_several_edits(api, owner):
     data = encoded(photo_like(640, 480), "jpeg", quality=90)
-    upload_id = upload(api, data)
+    upload_id = direct_upload(api, data)
     got = upload_get(user=owner, upload_id=upload_id)
     assert (got.info.format, got.info.width, got.info.height) == ("jpeg", 640, 480)
     assert got.data == data
@@ -92,7 +75,7 @@ def test_an_upload_is_validated_in_s3_and_can_be_copied_for_several_edits(api, o
 
 
 def test_unknown_and_foreign_uploads_are_not_found(api, owner, make_user):
-    upload_id = upload(api, encoded(photo_like(64, 64), "png"), "image/png")
+    upload_id = direct_upload(api, encoded(photo_like(64, 64), "png"), "image/png")
     _, other_sub = make_user("other")
     for user, wanted in (
         (CognitoUser(sub=other_sub, username="other"), upload_id),
@@ -109,8 +92,8 @@ def test_unknown_and_foreign_uploads_are_not_found(api, owner, make_user):
 def test_what_s3_let_through_is_checked_by_the_app(api, owner, settings):
     # The policy binds the content type's header only: the app checks the content.
     gif = b"GIF89a" + b"\0" * 500
-    offered = offer(api, content_type="image/jpeg", size=len(gif)).json()
-    assert post_to_s3(offered, gif, "image/jpeg").status_code in (200, 201, 204)
+    offered = upload_offer(api, content_type="image/jpeg", size=len(gif)).json()
+    assert upload_post_to_s3(offered, gif, "image/jpeg").status_code in (200, 201, 204)
     with pytest.raises(ServiceError) as wrong_type:
         upload_get(user=owner, upload_id=offered["upload_id"])
     assert wrong_type.value.status == 415
@@ -119,22 +102,22 @@ def test_what_s3_let_through_is_checked_by_the_app(api, owner, settings):
     assert gone.value.status == 404
 
     big = encoded(photo_like(300, 200), "png")
-    upload_id = upload(api, big, "image/png")
+    upload_id = direct_upload(api, big, "image/png")
     settings.MAX_PHOTO_BYTES = len(big) - 1
     with pytest.raises(ServiceError) as too_big:
         upload_get(user=owner, upload_id=upload_id)
     assert too_big.value.status == 413
 
     damaged = encoded(photo_like(300, 200), "jpeg")
-    upload_id = upload(api, damaged[: len(damaged) // 2])
+    upload_id = direct_upload(api, damaged[: len(damaged) // 2])
     with pytest.raises(ServiceError) as corrupt:
         upload_get(user=owner, upload_id=upload_id)
     assert corrupt.value.code == "corrupt_image"
 
 
 def test_an_expired_upload_is_gone_and_the_sweep_removes_old_ones(api, owner, settings):
-    upload_id = upload(api, encoded(photo_like(64, 64), "png"), "image/png")
-    kept_id = upload(api, encoded(photo_like(64, 64), "png"), "image/png")
+    upload_id = direct_upload(api, encoded(photo_like(64, 64), "png"), "image/png")
+    kept_id = direct_upload(api, encoded(photo_like(64, 64), "png"), "image/png")
     settings.UPLOAD_MAX_AGE_SECONDS = 0
     with pytest.raises(ServiceError) as expired:
         upload_get(user=owner, upload_id=upload_id)
@@ -152,11 +135,11 @@ def test_an_expired_upload_is_gone_and_the_sweep_removes_old_ones(api, owner, se
 
 def test_the_local_bucket_enforces_the_post_policy_as_s3_does(api, settings):
     settings.MAX_PHOTO_BYTES = 1000
-    offered = offer(api, content_type="image/png", size=900).json()
-    too_big = post_to_s3(offered, b"\x89PNG\r\n\x1a\n" + b"\0" * 1200, "image/png")
+    offered = upload_offer(api, content_type="image/png", size=900).json()
+    too_big = upload_post_to_s3(offered, b"\x89PNG\r\n\x1a\n" + b"\0" * 1200, "image/png")
     assert too_big.status_code == 400 and "EntityTooLarge" in too_big.text
     wrong_type = dict(offered, fields={**offered["fields"], "Content-Type": "text/html"})
-    refused = post_to_s3(wrong_type, b"\x89PNG\r\n\x1a\n", "text/html")
+    refused = upload_post_to_s3(wrong_type, b"\x89PNG\r\n\x1a\n", "text/html")
     assert refused.status_code == 403 and "content-type" in refused.text
 
 
@@ -164,7 +147,7 @@ def test_the_local_bucket_enforces_the_post_policy_as_s3_does(api, settings):
 
 
 def test_the_offer_binds_the_post_to_the_declared_size(api):
-    offered = offer(api, content_type="image/png", size=100).json()
+    offered = upload_offer(api, content_type="image/png", size=100).json()
     policy = json.loads(base64.b64decode(offered["fields"]["policy"]))
     assert ["content-length-range", 100, 100] in policy["conditions"]
     assert offered["size"] == 100 and offered["fields"][DECLARED_SIZE_FIELD] == "100"
@@ -184,7 +167,7 @@ def test_a_file_of_another_size_than_declared_is_refused_by_the_bucket(gateway, 
     )
     assert response.status_code == 201, response.text
     offered = response.json()
-    refused = post_to_s3(offered, b"\x89PNG\r\n\x1a\n" + b"\0" * (posted - 8), "image/png")
+    refused = upload_post_to_s3(offered, b"\x89PNG\r\n\x1a\n" + b"\0" * (posted - 8), "image/png")
     assert refused.status_code == status and f"<Code>{code}</Code>" in refused.text
     assert not stored(offered)
 
@@ -199,11 +182,11 @@ def test_a_file_of_another_size_than_declared_is_refused_by_the_bucket(gateway, 
 )
 def test_fields_the_policy_does_not_list_are_refused_as_s3_does(api, field, value):
     data = encoded(photo_like(64, 64), "png")
-    offered = offer(api, content_type="image/png", size=len(data)).json()
+    offered = upload_offer(api, content_type="image/png", size=len(data)).json()
     fields = {**offered["fields"], field: value}
     if field == DECLARED_SIZE_FIELD:
         # Listed by the policy, so not extra: a changed value fails its condition instead.
-        refused = post_to_s3(dict(offered, fields=fields), data, "image/png")
+        refused = upload_post_to_s3(dict(offered, fields=fields), data, "image/png")
         assert refused.status_code == 403 and "Policy Condition failed" in refused.text
         return
     refused = requests.post(
@@ -221,9 +204,9 @@ def test_fields_the_policy_does_not_list_are_refused_as_s3_does(api, field, valu
 
 def test_x_ignore_fields_are_allowed_as_s3_allows_them(api, owner):
     data = encoded(photo_like(64, 64), "png")
-    offered = offer(api, content_type="image/png", size=len(data)).json()
+    offered = upload_offer(api, content_type="image/png", size=len(data)).json()
     fields = {**offered["fields"], "x-ignore-note": "anything"}
-    assert post_to_s3(dict(offered, fields=fields), data, "image/png").status_code == 204
+    assert upload_post_to_s3(dict(offered, fields=fields), data, "image/png").status_code == 204
     assert upload_get(user=owner, upload_id=offered["upload_id"]).data == data
 
 
@@ -231,7 +214,7 @@ def test_x_ignore_fields_are_allowed_as_s3_allows_them(api, owner):
 def test_an_object_not_of_its_declared_size_is_refused_and_removed(api, owner, declared):
     # What S3 would never store through the POST, put there by other means: the app does not trust it.
     data = encoded(photo_like(64, 64), "png")
-    offered = offer(api, content_type="image/png", size=100).json()
+    offered = upload_offer(api, content_type="image/png", size=100).json()
     aws_client("s3").put_object(
         Bucket=settings.S3_BUCKET,
         Key=offered["fields"]["key"],

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from editor.models import SUCCEEDED, ImageEdit
-from tests.editor.test_edits_api import mask_png, photo_png, post_edit
-from tests.editor.test_pages import page_sign_in
+from tests.editor.helpers import DynamoCalls, mask_png, page_sign_in, photo_png, post_edit
 
 pytestmark = pytest.mark.usefixtures("local_stack")
 
@@ -136,26 +135,6 @@ def test_an_edit_from_before_the_tree_becomes_the_root_of_its_continuations(api)
     body = api.get(f"/api/v1/edits/{new}/versions").json()
     assert body["root_id"] == old
     assert {node["id"]: node["parent_id"] for node in body["nodes"]} == {old: None, new: old}
-
-
-class DynamoCalls:
-    """Observe which DynamoDB operations run (botocore's client call, wrapped; nothing answered for it)."""
-
-    def __init__(self, monkeypatch):
-        import botocore.client
-
-        self.seen: list[tuple[str, dict]] = []
-        original = botocore.client.BaseClient._make_api_call
-
-        def observed(client, operation, params):
-            if client.meta.service_model.service_name == "dynamodb":
-                self.seen.append((operation, params))
-            return original(client, operation, params)
-
-        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", observed)
-
-    def names(self) -> list[str]:
-        return [operation for operation, _ in self.seen]
 
 
 def card_versions(client) -> list[str]:

@@ -77,7 +77,9 @@ def test_every_api_route_but_the_signed_out_ones_needs_an_access_token(routes):
 
 
 def test_every_method_is_a_proxy_to_the_functions_alias(template):
-    for name, method in _methods(template).items():
+    methods = _methods(template)
+    assert methods, "no API Gateway methods in the template"
+    for name, method in methods.items():
         integration = method["Integration"]
         assert integration["Type"] == "AWS_PROXY", name
         assert integration["IntegrationHttpMethod"] == "POST", name

@@ -376,7 +376,9 @@ def test_bucket_cors_allows_reads_and_upload_posts_from_the_allowed_origin(templ
 
 
 def test_allow_statements_name_every_action(template: dict[str, Any]) -> None:
-    for name, document in _policy_documents(template):
+    documents = list(_policy_documents(template))
+    assert documents, "no IAM policy documents in the template"
+    for name, document in documents:
         for statement in _statements(document):
             if statement["Effect"] != "Allow":
                 continue  # a Deny with s3:* only takes access away
@@ -388,7 +390,9 @@ def test_allow_statements_name_every_action(template: dict[str, Any]) -> None:
 
 
 def test_no_star_resources_outside_the_allow_list(template: dict[str, Any]) -> None:
-    for name, document in _policy_documents(template):
+    documents = list(_policy_documents(template))
+    assert documents, "no IAM policy documents in the template"
+    for name, document in documents:
         for statement in _statements(document):
             if statement["Effect"] != "Allow":
                 continue

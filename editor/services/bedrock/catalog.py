@@ -38,7 +38,8 @@ def adapter_get(family: str | None) -> ModelAdapter:
 
 
 def engine_is_local() -> bool:
-    return bool(settings.BEDROCK_ENDPOINT_URL)
+    """Whether this deployment calls the local engine: said by a setting, never guessed from an endpoint."""
+    return settings.BEDROCK_LOCAL_ENGINE
 
 
 def task_unavailable_note(task: str) -> str | None:

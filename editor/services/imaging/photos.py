@@ -370,7 +370,7 @@ def photo_encode(image: Image.Image, kind: str, *, jpeg: JpegTables | None = Non
     elif kind == "webp":
         image.save(out, "WEBP", lossless=True, method=0)
     elif image.mode in SUPPORTED_MODES:
-        # Our writer: ~3x faster than Pillow's on photos, ~10 % larger (docs/performance-notes.md).
+        # Our writer: ~3x faster than Pillow's on photos, ~10 % larger (docs/performance.md).
         out.write(png_write(image))
     else:
         image.save(out, "PNG", compress_level=3)

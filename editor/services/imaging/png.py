@@ -3,7 +3,7 @@
 Pillow's own PNG encoder picks each row's filter by trying four of them, which costs more than zlib itself
 on a photo (1 MP: ~45 ms before compressing, ~140 ms in all at level 6). The Sub filter (each byte minus
 the byte one pixel to the left, modulo 256) predicts a photo nearly as well and is one ImageChops call;
-strips of rows keep the extra memory small for a 100 MP photo. Figures: docs/performance-notes.md.
+strips of rows keep the extra memory small for a 100 MP photo. Figures: docs/performance.md.
 """
 
 from __future__ import annotations

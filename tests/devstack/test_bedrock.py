@@ -15,7 +15,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 from PIL import Image
 
-from devstack.bedrock_server import ERROR_STATUS, SEED_MAX, BedrockServer
+from devstack.bedrock.protocol import ERROR_STATUS
+from devstack.bedrock.server import BedrockServer
+from devstack.bedrock.stability import SEED_MAX
 
 INPAINT = "stability.stable-image-inpaint-v1:0"
 ERASE = "stability.stable-image-erase-object-v1:0"
