@@ -1,5 +1,6 @@
-"""docs/cli.md's shell blocks, run in order as a person would paste them, against the local stack:
-`pip install ./client` included (offline: its dependencies are in the test's environment)."""
+"""docs/cli.md's shell blocks and the README's client example, run in order as a person would paste them,
+against the local stack: `pip install ./client` included (offline: its dependencies are in the test's
+environment)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,31 @@ from tests.devstack.running import DEMO, ROOT
 from tests.editor.photo_samples import photo_like, rect_mask
 
 
+def _sh_blocks(path) -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", path.read_text(), re.S)
+
+
 def test_the_docs_tour_and_batch_run_as_written(stack, tmp_path):
-    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "docs" / "cli.md").read_text(), re.S)
+    blocks = _sh_blocks(ROOT / "docs" / "cli.md")
+    done, work, target = _run_blocks(blocks, stack, tmp_path)
+    assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert (target / "bin" / "imageedit").is_file()  # the console script pip made
+    assert (work / "cleaned.jpg").is_file()
+    assert (work / "cleaned" / "a.png").is_file() and (work / "cleaned" / "shoes" / "b.png").is_file()
+    assert list((work / "downloads").iterdir())
+
+
+def test_the_readme_client_example_runs_as_written(stack, tmp_path):
+    blocks = [block for block in _sh_blocks(ROOT / "README.md") if "imageedit " in block]
+    assert len(blocks) == 1, blocks
+    done, work, _ = _run_blocks(blocks, stack, tmp_path)
+    assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert (work / "cleaned" / "a.png").is_file() and (work / "cleaned" / "shoes" / "b.png").is_file()
+
+
+def _run_blocks(blocks: list[str], stack, tmp_path):
+    """Run the blocks in one shell in a folder with photos/, masks/, photo.jpg and mask.png; pip installs
+    the client into a folder of its own."""
     assert any("imageedit batch" in block for block in blocks) and any(
         "pip install ./client" in b for b in blocks
     )
@@ -45,8 +69,4 @@ def test_the_docs_tour_and_batch_run_as_written(stack, tmp_path):
     done = subprocess.run(
         ["/bin/bash", "-c", script], cwd=work, env=environment, capture_output=True, text=True, timeout=300
     )
-    assert done.returncode == 0, f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    assert (target / "bin" / "imageedit").is_file()  # the console script pip made
-    assert (work / "cleaned.jpg").is_file()
-    assert (work / "cleaned" / "a.png").is_file() and (work / "cleaned" / "shoes" / "b.png").is_file()
-    assert list((work / "downloads").iterdir())
+    return done, work, target
