@@ -12,9 +12,8 @@ from django.conf import settings
 from devstack.batch_poller import sqs_record
 from devstack.stack import CREDENTIALS, REGION
 from editor.services.batches.worker import batch_items_work
+from tests.editor.helpers import direct_upload, inject_fault
 from tests.editor.photo_samples import encoded, photo_like
-from tests.editor.test_edits_api import inject_fault
-from tests.editor.test_uploads import upload
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def usage(api) -> dict:
 class TestRefusals:
     def test_bad_requests_get_a_clear_400_and_nothing_is_charged(self, api, sqs, settings):
         settings.BATCH_MAX_ITEMS = 3
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         cases = [
             ({"task": "upscale_fast", "items": []}, "items"),
             ({"task": "upscale_fast", "items": [{"upload_id": upload_id}] * 4}, "at most 3"),
@@ -103,7 +102,7 @@ class TestRefusals:
 
     def test_a_batch_past_the_quota_is_refused_saying_how_many_fit(self, api, sqs, settings):
         settings.DAILY_EDIT_QUOTA = 5
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         assert batch_post(api, [{"upload_id": upload_id}] * 2).status_code == 202
         response = batch_post(api, [{"upload_id": upload_id}] * 4)
         assert response.status_code == 429
@@ -114,7 +113,7 @@ class TestRefusals:
 
     def test_a_batch_past_the_budget_is_refused_saying_how_many_fit(self, api, sqs, settings):
         settings.DAILY_BUDGET_USD = 0.10  # fast upscale: $0.03 an image
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         response = batch_post(api, [{"upload_id": upload_id}] * 5)
         assert response.status_code == 429
         assert "At most 3 item(s)" in response.json()["error"]["message"], response.json()
@@ -123,7 +122,7 @@ class TestRefusals:
     def test_someone_elses_batch_is_not_found(self, api, sqs, make_user, sign_in):
         from rest_framework.test import APIClient
 
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         batch_id = batch_post(api, [{"upload_id": upload_id}]).json()["id"]
         other = APIClient()
         other.credentials(HTTP_AUTHORIZATION=f"Bearer {sign_in(make_user()[0])['access_token']}")
@@ -136,7 +135,7 @@ class TestRefusals:
 
 class TestIdempotency:
     def test_a_retried_post_with_its_key_returns_the_same_batch_and_charges_once(self, api, sqs):
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         body = {"task": "upscale_fast", "parameters": {}, "items": [{"upload_id": upload_id}] * 3}
         first = api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="batch-key-1")
         again = api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="batch-key-1")
@@ -150,7 +149,7 @@ class TestIdempotency:
 
     def test_a_refused_batch_frees_its_key(self, api, sqs, settings):
         settings.DAILY_EDIT_QUOTA = 2
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         body = {"task": "upscale_fast", "parameters": {}, "items": [{"upload_id": upload_id}] * 3}
         assert api.post("/api/v1/batches", body, format="json", HTTP_IDEMPOTENCY_KEY="k2").status_code == 429
         settings.DAILY_EDIT_QUOTA = 10
@@ -159,7 +158,7 @@ class TestIdempotency:
 
 class TestWorker:
     def test_redelivered_messages_make_one_edit_and_one_charge_each(self, api, sqs, local_stack):
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         response = batch_post(api, [{"upload_id": upload_id}] * 3)
         assert response.status_code == 202, response.content
         assert response["Location"].endswith(response.json()["id"])
@@ -183,8 +182,8 @@ class TestWorker:
         assert listed[0]["id"] == batch_id
 
     def test_an_item_whose_upload_is_gone_fails_uncharged_and_goes_to_the_dlq(self, api, sqs, local_stack):
-        kept = upload(api, small_png(), "image/png")
-        gone = upload(api, small_png(seed=8), "image/png")
+        kept = direct_upload(api, small_png(), "image/png")
+        gone = direct_upload(api, small_png(seed=8), "image/png")
         batch_id = batch_post(api, [{"upload_id": kept}, {"upload_id": gone}]).json()["id"]
         from editor.services.aws import aws_client
         from editor.services.uploads import upload_key
@@ -207,7 +206,7 @@ class TestWorker:
         assert receive_all(sqs, settings.BATCH_DLQ_URL) == []
 
     def test_throttling_is_retried_by_the_queue_until_the_last_receive(self, api, sqs, local_stack, settings):
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         batch_id = batch_post(api, [{"upload_id": upload_id}]).json()["id"]
         (message,) = receive_all(sqs, settings.BATCH_QUEUE_URL)
         inject_fault(local_stack, error="ThrottlingException", count=50)
@@ -228,7 +227,7 @@ class TestWorker:
         assert usage(api)["edits"] == 1  # it reached the model: counted, like a single edit
 
     def test_cancel_stops_what_has_not_started_and_gives_it_back(self, api, sqs, local_stack):
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         batch_id = batch_post(api, [{"upload_id": upload_id}] * 4).json()["id"]
         messages = receive_all(sqs, settings.BATCH_QUEUE_URL)
         assert batch_items_work(event_of(messages[:1], local_stack)) == {"batchItemFailures": []}
@@ -248,9 +247,9 @@ class TestPages:
     def test_the_batch_page_shows_progress_and_results_and_history_shows_one_card(
         self, api, sqs, local_stack
     ):
-        from tests.editor.test_pages import page_sign_in
+        from tests.editor.helpers import page_sign_in
 
-        upload_id = upload(api, small_png(), "image/png")
+        upload_id = direct_upload(api, small_png(), "image/png")
         single = api.post(
             "/api/v1/edits", {"task": "upscale_fast", "upload_id": upload_id, "wait": 20}, format="json"
         )

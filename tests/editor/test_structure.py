@@ -145,3 +145,22 @@ def test_no_python_module_over_the_limit():
     lines = {name: len(path.read_text().splitlines()) for name, path in MODULES.items()}
     over = {name: n for name, n in lines.items() if n > MAX_LINES and name not in OVER_THE_LIMIT_PENDING}
     assert not over
+
+
+def test_no_test_module_imports_another_test_module():
+    # Shared helpers live in helper modules (tests/**/helpers.py, conftest fixtures); a test module that
+    # imports another drags its tests' fixtures and module state along and breaks when that file moves.
+    tests = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.relative_to(tests)}: {name}" for name in names if ".test_" in f".{name}"]
+    assert len(list(tests.rglob("test_*.py"))) > 50
+    assert not offenders, offenders
