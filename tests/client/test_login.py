@@ -6,19 +6,10 @@ import json
 import stat
 import time
 
-import pytest
 import requests
 
 from tests.client.conftest import PASSWORD
 from tests.client.helpers import totp_now
-
-
-def _challenge_route_open(stack) -> None:
-    """POST /api/v1/auth/challenge is for signed-out callers, but the gateway's template still puts the
-    authorizer on it (engineer "edge" is opening it): until then the CLI cannot answer a challenge."""
-    answer = requests.post(f"{stack.base}/api/v1/auth/challenge", json={}, timeout=30)
-    if answer.status_code == 401 and answer.json().get("message") == "Unauthorized":
-        pytest.xfail("the gateway still guards POST /api/v1/auth/challenge with the Cognito authorizer")
 
 
 def test_login_keeps_tokens_in_a_private_file_and_never_prints_them(stack, cli):
@@ -97,7 +88,6 @@ def test_logout_revokes_and_forgets(stack, cli):
 
 
 def test_first_sign_in_with_a_temporary_password_sets_a_new_one(stack, cli):
-    _challenge_route_open(stack)
     username = stack.user("invited", temporary="Temporary-password-1")
     done = cli.run(
         "login", "--username", username, "--password-stdin", stdin=f"Temporary-password-1\n{PASSWORD}\n"
@@ -120,7 +110,6 @@ def test_two_step_sign_in_asks_for_the_authenticator_code(stack, cli):
         f"{stack.base}/api/v1/auth/mfa", json={"code": totp_now(secret)}, headers=bearer, timeout=30
     )
     assert enabled.status_code == 200, enabled.text
-    _challenge_route_open(stack)
 
     wrong = cli.run(
         "login", "--username", username, "--password-stdin", "--code", "000000", stdin=PASSWORD + "\n"

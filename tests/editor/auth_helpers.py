@@ -114,3 +114,21 @@ def mfa_on(api) -> str:
     secret = api.post("/api/v1/auth/mfa/setup", {"password": PASSWORD}, format="json").json()["secret"]
     assert api.post("/api/v1/auth/mfa", {"code": totp_now(secret)}, format="json").status_code == 200
     return secret
+
+
+@contextlib.contextmanager
+def pool_mfa_on():
+    """The local pool with MfaConfiguration ON (LOCAL_COGNITO_MFA=ON), for one test."""
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    from editor.services.auth.pool_rules import pool_settings_forget
+
+    pool = cognitoidp_backends["123456789012"][settings.AWS_REGION].user_pools[settings.COGNITO_USER_POOL_ID]
+    before = pool.mfa_config
+    pool.mfa_config = "ON"
+    pool_settings_forget()
+    try:
+        yield
+    finally:
+        pool.mfa_config = before
+        pool_settings_forget()

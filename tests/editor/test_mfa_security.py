@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
 
@@ -12,27 +11,9 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD
-from tests.editor.auth_helpers import bearer, client, cognito, mfa_on, token, totp_now, unique
+from tests.editor.auth_helpers import bearer, client, cognito, mfa_on, pool_mfa_on, token, totp_now, unique
 
 pytestmark = pytest.mark.usefixtures("local_stack")
-
-
-@contextlib.contextmanager
-def pool_mfa_on():
-    """The local pool with MfaConfiguration ON (LOCAL_COGNITO_MFA=ON), for one test."""
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    from editor.services.auth.pool_rules import pool_settings_forget
-
-    pool = cognitoidp_backends["123456789012"][settings.AWS_REGION].user_pools[settings.COGNITO_USER_POOL_ID]
-    before = pool.mfa_config
-    pool.mfa_config = "ON"
-    pool_settings_forget()
-    try:
-        yield
-    finally:
-        pool.mfa_config = before
-        pool_settings_forget()
 
 
 class TestChangingTheFactorNeedsProof:

@@ -21,11 +21,12 @@ class _Answers:
     """Secrets from stdin, one a line (--password-stdin), or asked on the terminal without echo."""
 
     def __init__(self, from_stdin: bool) -> None:
-        self.lines = iter(sys.stdin.read().splitlines()) if from_stdin else None
+        self.from_stdin = from_stdin
 
     def secret(self, prompt: str, *, confirm: bool = False) -> str:
-        if self.lines is not None:
-            value = next(self.lines, "")
+        if self.from_stdin:
+            # A line at a time, when it is needed: a code can be typed after the key it belongs to is shown.
+            value = sys.stdin.readline().rstrip("\r\n")
             if not value:
                 raise CliError(f"stdin ended before the {prompt.rstrip(': ').lower()} was given.")
             return value
@@ -55,6 +56,16 @@ def command_login(args, ui: Ui) -> int:
             body["new_password"] = answers.secret("New password: ", confirm=True)
         elif challenge == "SOFTWARE_TOKEN_MFA":
             body["code"] = args.code or answers.secret("Code from your authenticator app: ")
+        elif challenge == "MFA_SETUP" and "secret" not in answer:
+            pass  # first ask for a secret: the same challenge without a code answers one
+        elif challenge == "MFA_SETUP":
+            # The pool requires a second factor and this account has none yet: set it up here.
+            ui.message(
+                "This account needs two-step sign-in. Add this key to your authenticator app "
+                f"(or open the link on a phone that has one):\n  key:  {answer['secret']}\n"
+                f"  link: {answer['otpauth_uri']}"
+            )
+            body["code"] = answers.secret("First code from your authenticator app: ")
         else:
             raise CliError(
                 f"The server asks for {challenge}, which this client cannot answer: sign in on the web page.",
