@@ -143,7 +143,9 @@ def test_zappas_handler_routes_the_local_queues_records_to_the_worker(local_stac
 
     from zappa.handler import LambdaHandler
 
-    router = LambdaHandler.__new__(LambdaHandler)  # only its routing, not a cold start
+    # Only its routing, not a cold start; object.__new__ leaves Zappa's singleton alone (LambdaHandler's own
+    # __new__ would make this half-built instance the one every later in-process request gets).
+    router = object.__new__(LambdaHandler)
     router.settings = rendered
     message = {"MessageId": "m", "ReceiptHandle": "r", "Body": "{}", "Attributes": {}}
     assert router.get_function_for_aws_event(sqs_record(message, queue_arn=arn)) == [
