@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -23,7 +20,7 @@ from editor.models import (
     batch_record_id,
     timestamp_parse,
 )
-from editor.selectors.history import _cursor_encode, _invalid_cursor
+from editor.selectors.paging import page_query
 from editor.users import CognitoUser
 
 CANCELLED_CODE = "cancelled"  # a batch item that never started (services/batches/items.py)
@@ -44,62 +41,39 @@ def batch_get_owned(*, user: CognitoUser, batch_id: str) -> Batch:
     return batch
 
 
-def _cursor_decode(cursor: str, expected_key: str) -> dict:
-    """A cursor is a position in one list of the batch index: exactly its key, and that list's."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise _invalid_cursor() from exc
-    names = {"id", "batch_key", "request_timestamp"}
-    well_formed = (
-        isinstance(key, dict)
-        and set(key) == names
-        and all(isinstance(key[n], dict) and set(key[n]) == {"S"} for n in names)
-        and all(isinstance(key[n]["S"], str) and 0 < len(key[n]["S"]) <= 160 for n in names)
-    )
-    if not well_formed or key["batch_key"]["S"] != expected_key:
-        raise _invalid_cursor()
-    return key
+_BATCH_KEYS = {"id", "batch_key", "request_timestamp"}
+
+
+def _unavailable() -> ServiceError:
+    return ServiceError("storage_unavailable", "Batches cannot be read now; try again.", status=503)
 
 
 def batches_list(
     *, user: CognitoUser, limit: int = 20, cursor: str | None = None
 ) -> tuple[list[Batch], str | None]:
     """One page of the person's batches, newest first, and the next page's cursor (None at the end)."""
-    owner_key = f"owner#{user.sub}"
-    results = Batch.by_batch.query(
-        owner_key,
-        scan_index_forward=False,
+    return page_query(
+        Batch.by_batch,
+        partition=("batch_key", f"owner#{user.sub}"),
+        names=_BATCH_KEYS,
         limit=limit,
-        last_evaluated_key=_cursor_decode(cursor, owner_key) if cursor else None,
+        cursor=cursor,
+        unavailable=_unavailable(),
     )
-    try:
-        items = list(results)
-    except QueryError as exc:
-        raise ServiceError(
-            "storage_unavailable", "Batches cannot be read now; try again.", status=503
-        ) from exc
-    return items, _cursor_encode(results.last_evaluated_key)
 
 
 def batch_items_page(
     *, batch: Batch, limit: int = 100, cursor: str | None = None
 ) -> tuple[list[ImageEdit], str | None]:
     """A page of the batch's edits, newest first (the results grid)."""
-    batch_id = batch.id.split("#", 1)[1]
-    results = ImageEdit.by_batch.query(
-        batch_id,
-        scan_index_forward=False,
+    return page_query(
+        ImageEdit.by_batch,
+        partition=("batch_key", batch.id.split("#", 1)[1]),
+        names=_BATCH_KEYS,
         limit=limit,
-        last_evaluated_key=_cursor_decode(cursor, batch_id) if cursor else None,
+        cursor=cursor,
+        unavailable=_unavailable(),
     )
-    try:
-        items = list(results)
-    except QueryError as exc:
-        raise ServiceError(
-            "storage_unavailable", "Batches cannot be read now; try again.", status=503
-        ) from exc
-    return items, _cursor_encode(results.last_evaluated_key)
 
 
 @dataclass
