@@ -28,6 +28,19 @@ class ItemResult:
     seconds: float = 0.0
     resumed: bool = False  # the edit was made by an earlier, interrupted run
 
+    def record(self, out_dir: Path) -> dict:
+        """The line the state file keeps for a finished item (what a rerun reads to skip or resume it)."""
+        return {
+            "key": self.item.key,
+            "attempt": self.item.attempt,
+            "photo": self.item.relative.as_posix(),
+            "edit_id": self.edit_id,
+            "status": self.status,
+            "cost": self.cost,
+            "outputs": [path.relative_to(out_dir).as_posix() for path in self.outputs],
+            "message": self.message,
+        }
+
 
 class LocalRunner:
     """Edits one item per worker thread, at most `jobs` at once; results come back on a queue."""
@@ -101,17 +114,5 @@ class LocalRunner:
         result.seconds = time.monotonic() - started
         if result.status in ("SUCCEEDED", "FAILED"):
             with self._state_lock:
-                state_append(
-                    self.out_dir,
-                    {
-                        "key": item.key,
-                        "attempt": item.attempt,
-                        "photo": item.relative.as_posix(),
-                        "edit_id": result.edit_id,
-                        "status": result.status,
-                        "cost": result.cost,
-                        "outputs": [path.relative_to(self.out_dir).as_posix() for path in result.outputs],
-                        "message": result.message,
-                    },
-                )
+                state_append(self.out_dir, result.record(self.out_dir))
         return result

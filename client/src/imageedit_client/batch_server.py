@@ -152,17 +152,5 @@ class ServerRunner:
             error = edit.get("error") or {}
             result.message = f"{error.get('message', 'the edit failed')} ({error.get('code', 'failed')})"
         if result.status in ("SUCCEEDED", "FAILED"):
-            state_append(
-                self.out_dir,
-                {
-                    "key": item.key,
-                    "attempt": item.attempt,
-                    "photo": item.relative.as_posix(),
-                    "edit_id": result.edit_id,
-                    "status": result.status,
-                    "cost": result.cost,
-                    "outputs": [path.relative_to(self.out_dir).as_posix() for path in result.outputs],
-                    "message": result.message,
-                },
-            )
+            state_append(self.out_dir, result.record(self.out_dir))
         return result
