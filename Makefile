@@ -24,8 +24,8 @@ reset: $(STAMP)  ## start like `run`, after forgetting all local users, edits an
 test: $(STAMP)  ## the whole suite; browser tests run when Debian's chromium is installed
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)  ## the tests that start no stack process, browser, benchmark or package build
-	$(BIN)/python -m pytest -m "not slow"
+test-fast: $(STAMP)  ## the tests that start no stack process, browser, benchmark or package build, on 2 workers
+	$(BIN)/python -m pytest -m "not slow" -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,6 +32,13 @@ def browser_required() -> bool:
     return os.environ.get("IMAGEEDIT_REQUIRE_BROWSER") == "1"
 
 
+def pytest_collection_modifyitems(items):
+    """Every browser test is slow (`make test-fast` leaves it out), whether its module says so or not."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("browser") is None or CHROMIUM:
         return

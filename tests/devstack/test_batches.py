@@ -11,6 +11,8 @@ import requests
 from tests.devstack.batch_client import BatchClient
 from tests.devstack.running import RunningStack
 
+pytestmark = pytest.mark.slow  # runs batches through `make run` processes
+
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):

@@ -7,6 +7,8 @@ import pytest
 from tests.devstack.batch_client import BatchClient
 from tests.devstack.running import RunningStack
 
+pytestmark = pytest.mark.slow  # starts and kills `make run` processes
+
 
 def test_kill_9_half_way_then_restart_every_item_ends_once(tmp_path):
     state = tmp_path / "state"

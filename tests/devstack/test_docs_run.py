@@ -22,6 +22,8 @@ from tests.devstack.running import ROOT, RunningStack
 from tests.docs_blocks import all_shell_blocks, for_the_stack
 from tests.editor.photo_samples import encoded, photo_like, rect_mask
 
+pytestmark = pytest.mark.slow  # runs the docs against a `make run` process
+
 BLOCKS = all_shell_blocks()
 LEFT_OUT = [block for block in BLOCKS if block.not_run]
 DOCUMENTS = sorted({block.path for block in BLOCKS if not block.not_run})
