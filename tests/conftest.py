@@ -93,3 +93,20 @@ def legacy_models_in_service(settings):
     """Nova Canvas and Titan as an account with access past their published end of life would see them
     (the local control plane's LEGACY, without a date): for tests of those families' adapters."""
     settings.BEDROCK_END_OF_LIFE = {}
+
+
+@pytest.fixture
+def outbox(local_stack):
+    """The local mail outbox: the codes and invitations Cognito would have emailed."""
+    return local_stack.outbox
+
+
+@pytest.fixture
+def check_every_request(settings):
+    """Ask Cognito about each token on every request: the revocation bound at 0, so no test waits for it."""
+    from editor.services.auth.revocation import token_states
+
+    settings.TOKEN_STATE_CHECK_SECONDS = 0
+    token_states.clear()
+    yield
+    token_states.clear()

@@ -129,16 +129,6 @@ def test_change_password_on_the_account_page(live_server, make_user, page):
     assert_signed_in(page, base, username)
 
 
-@pytest.fixture
-def check_every_request(settings):
-    from editor.services.auth.revocation import token_states
-
-    settings.TOKEN_STATE_CHECK_SECONDS = 0
-    token_states.clear()
-    yield
-    token_states.clear()
-
-
 @pytest.mark.usefixtures("check_every_request")
 def test_sign_out_everywhere_ends_the_other_browser_too(live_server, make_user, browser, page):
     from playwright.sync_api import expect

@@ -21,22 +21,6 @@ from tests.editor.auth_helpers import (
 )
 
 
-@pytest.fixture
-def outbox(local_stack):
-    return local_stack.outbox
-
-
-@pytest.fixture
-def check_every_request(settings):
-    """Ask Cognito about the token on every request: the bound at its tightest, so no test waits for it."""
-    from editor.services.auth.revocation import token_states
-
-    settings.TOKEN_STATE_CHECK_SECONDS = 0
-    token_states.clear()
-    yield
-    token_states.clear()
-
-
 class TestFirstSignInWithTemporaryPassword:
     def test_invited_person_chooses_a_password_and_is_signed_in(self, outbox):
         username = unique("invited")

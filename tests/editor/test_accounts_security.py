@@ -13,22 +13,6 @@ from tests.editor.auth_helpers import NEW_PASSWORD, bearer, client, cognito, tok
 from tests.editor.helpers import photo_png, post_edit
 
 
-@pytest.fixture
-def outbox(local_stack):
-    return local_stack.outbox
-
-
-@pytest.fixture
-def check_every_request(settings):
-    """Ask Cognito about each token on every request: the revocation bound at 0, so no test waits for it."""
-    from editor.services.auth.revocation import token_states
-
-    settings.TOKEN_STATE_CHECK_SECONDS = 0
-    token_states.clear()
-    yield
-    token_states.clear()
-
-
 def refresh(refresh_token: str):
     return client().post("/api/v1/auth/refresh", {"refresh_token": refresh_token}, format="json")
 
