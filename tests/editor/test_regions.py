@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from editor.errors import ServiceError
 from editor.services.imaging.regions import (
@@ -128,3 +128,22 @@ def test_outpaint_of_an_image_already_at_the_limit():
     with pytest.raises(ServiceError) as refused:
         outpaint_check(size=(3072, 3072), margins={"left": 10}, family="nova")
     assert "no extension is allowed" in refused.value.message
+
+
+@pytest.mark.parametrize("radius", [1, 6, 15])
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [(300, 250, 360, 300)],  # a box in the middle
+        [(0, 0, 40, 30), (770, 560, 800, 600)],  # touching two corners
+        [(100, 590, 700, 600), (5, 100, 9, 500)],  # thin strokes along the edges
+    ],
+)
+def test_feathered_blurs_only_near_the_paint_and_equals_blurring_the_whole_mask(radius, strokes):
+    mask = Image.new("L", (800, 600), 0)
+    draw = ImageDraw.Draw(mask)
+    for stroke in strokes:
+        draw.ellipse(stroke, fill=200)  # soft-edged brushes are >= 128 where painted
+    hard = mask.point(lambda value: 255 if value >= 128 else 0)
+    whole = ImageChops.lighter(hard, hard.filter(ImageFilter.GaussianBlur(radius)))
+    assert feathered(mask, radius).tobytes() == whole.tobytes()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -103,8 +105,11 @@ def edit_run(
     try:
         spec = spec_from_edit(edit, inputs or {})
         result = result_sign(edit=edit, result=full_resolution_run(spec=spec), source=spec.image)
-        credentials = credentials_record(images=result.images)
-        outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
+        # The verdict is read back (c2pa's library, outside the GIL) while the results go to S3.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="c2pa-read") as pool:
+            reading = pool.submit(contextvars.copy_context().run, credentials_record, images=result.images)
+            outputs = [_output_store(edit, index, image) for index, image in enumerate(result.images)]
+            credentials = reading.result()
     except ServiceError as exc:
         if release_if is not None and release_if(exc) and _release(edit):
             raise

@@ -146,9 +146,23 @@ def mask_box(mask: Image.Image) -> Box | None:
 def feathered(mask: Image.Image, radius: int) -> Image.Image:
     """The painted area at full strength, fading out over about 2 x radius pixels around it."""
     hard = mask.point(lambda value: 255 if value >= 128 else 0)
-    if radius <= 0:
+    painted = hard.getbbox()
+    if radius <= 0 or painted is None:
         return hard
-    return ImageChops.lighter(hard, hard.filter(ImageFilter.GaussianBlur(radius)))
+    # Only the painted box and the blur's reach around it can be non-zero: blur that region alone (the
+    # crop sent to the model has context all round it, often twice the painted area). Pillow's Gaussian
+    # is three box blurs of about `radius` each, so 4 x radius + 4 reaches past it; the region's border
+    # is unpainted, so its edge handling sees the zeros the whole mask would.
+    margin = 4 * radius + 4
+    reach = (
+        max(0, painted[0] - margin),
+        max(0, painted[1] - margin),
+        min(hard.width, painted[2] + margin),
+        min(hard.height, painted[3] + margin),
+    )
+    region = hard.crop(reach)
+    hard.paste(ImageChops.lighter(region, region.filter(ImageFilter.GaussianBlur(radius))), reach[:2])
+    return hard
 
 
 def composite_crop(
@@ -163,7 +177,11 @@ def composite_crop(
         answer = answer.resize(size, Image.Resampling.LANCZOS)
     if answer.mode != original.mode:
         answer = answer.convert(original.mode)
-    original.paste(answer, box[:2], feathered(mask_crop, feather))
+    soft = feathered(mask_crop, feather)
+    changed = soft.getbbox()  # outside it the mask is 0: nothing there is pasted
+    if changed is None:
+        return
+    original.paste(answer.crop(changed), (box[0] + changed[0], box[1] + changed[1]), soft.crop(changed))
 
 
 def alpha_apply(original: Image.Image, cutout: Image.Image) -> Image.Image:
