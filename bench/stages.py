@@ -36,7 +36,7 @@ STAGES = [
     ("C2PA: manifest", "editor.services.c2pa.manifest", "manifest_definition"),
     ("C2PA: build + sign", "editor.services.c2pa.manifest", "image_sign"),
     ("C2PA: KMS signature (local)", "editor.services.c2pa.signing", "signature_raw"),
-    ("C2PA: read back (a thread, beside the S3 upload)", "editor.services.c2pa.reading", "credentials_record"),
+    ("C2PA: read back (beside the S3 put)", "editor.services.c2pa.reading", "credentials_record"),
     ("presenter", "editor.presenters", "edit_present"),
     ("storage: put wrapper", "editor.services.storage", "object_put"),
     ("job: spec from the item", "editor.services.edits.running", "spec_from_edit"),

@@ -3,6 +3,7 @@ command run as a person runs it, in a process of its own, through the local API 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -100,6 +101,18 @@ class Stack:
         )
         assert answer.status_code == 200, answer.text
         return answer.json()["access_token"]
+
+    @contextlib.contextmanager
+    def slow_engine(self, seconds: float, calls: int):
+        """Hold each of the next `calls` model calls for `seconds` (a batch then cannot finish between
+        two lines a test reads, however loaded the machine); whatever is left is cleared afterwards."""
+        engine = next(line.split()[-1] for line in self.running.lines if "local Bedrock engine" in line)
+        fault = {"error": "delay", "delay_seconds": seconds, "count": calls}
+        requests.post(f"{engine}/_engine/faults", json=fault, timeout=5).raise_for_status()
+        try:
+            yield
+        finally:
+            requests.delete(f"{engine}/_engine/faults", timeout=5).raise_for_status()
 
     def edits(self, token: str) -> list[dict]:
         """Every edit of the person, counted on the server through the API."""

@@ -48,15 +48,19 @@ def test_an_interrupted_batch_resumes_with_exactly_the_missing_edits(stack, cli,
         "--yes",
     )
 
-    first = cli.popen(*args, "--jobs", "1")
-    done_lines = []
-    for line in first.stderr:  # one line per finished item when stderr is not a terminal
-        if "] done " in line:
-            done_lines.append(line)
-        if len(done_lines) == 4:
-            first.send_signal(stop)
-            break
-    rest = first.stderr.read()
+    # Each model call held 0.3 s: the eight items left take seconds, so the signal surely finds the run
+    # going even when this test reads its lines late (a fast engine could finish the batch first).
+    with stack.slow_engine(0.3, calls=12):
+        first = cli.popen(*args, "--jobs", "1")
+        done_lines = []
+        for line in first.stderr:  # one line per finished item when stderr is not a terminal
+            if "] done " in line:
+                done_lines.append(line)
+            if len(done_lines) == 4:
+                first.send_signal(stop)
+                break
+        rest = first.stderr.read()
+        first.wait(timeout=60)
     if stop == signal.SIGINT:
         assert first.wait(timeout=60) == 130
         assert "Interrupted: 4 of 12 done." in rest and "Run the same command again to resume" in rest

@@ -354,7 +354,7 @@ def photo_encode(image: Image.Image, kind: str, *, jpeg: JpegTables | None = Non
 
     Orientation is already in the pixels and colours are sRGB, so nothing is lost by that.
     JPEG is written with the source JPEG's own tables and subsampling when there is one (`jpeg`), else at
-    PHOTO_JPEG_QUALITY, 4:2:0; PNG by editor.services.imaging.png (one filter, zlib level 3).
+    PHOTO_JPEG_QUALITY, 4:2:0; PNG by editor.services.imaging.png (one filter, zlib-ng level 4).
     """
     image.info = {}
     out = io.BytesIO()
