@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -18,6 +19,17 @@ from tests.devstack.running import ROOT, RunningStack
 
 CLIENT_SOURCE = ROOT / "client" / "src"
 PASSWORD = "Client-password-1"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def interruptible_children():
+    """Let the CLI take the Ctrl-C the batch tests send: a suite started in the background by a script
+    (`make test &`) ignores SIGINT, and children inherit an ignored signal (a caught one they do not)."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 class Cli:

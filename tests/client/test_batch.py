@@ -62,7 +62,7 @@ def test_an_interrupted_batch_resumes_with_exactly_the_missing_edits(stack, cli,
         rest = first.stderr.read()
         first.wait(timeout=60)
     if stop == signal.SIGINT:
-        assert first.wait(timeout=60) == 130
+        assert first.wait(timeout=60) == 130, rest
         assert "Interrupted: 4 of 12 done." in rest and "Run the same command again to resume" in rest
         assert "imageedit batch" in rest
     else:

@@ -25,7 +25,8 @@ def test_a_server_batch_runs_on_the_server_and_a_rerun_follows_it(stack, cli, tm
         if "] done " in line:  # the batch is on the server and results are coming back
             first.send_signal(signal.SIGINT)
             break
-    first.communicate(timeout=60)
+    rest = first.communicate(timeout=60)[1]
+    assert first.returncode == 130, rest
     assert (out / ".imageedit-server-batch.json").exists()  # what the rerun follows
 
     second = cli.run(*args, "--json")
