@@ -61,10 +61,10 @@ class Cli:
             cwd=self.home,  # where results go when no -o is given
         )
 
-    def popen(self, *args: str) -> subprocess.Popen:
+    def popen(self, *args: str, stdin=subprocess.DEVNULL) -> subprocess.Popen:
         return subprocess.Popen(
             self.command(*args),
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -27,15 +27,7 @@ def app_cli(local_stack, live_server, tmp_path):
 def test_a_required_second_factor_is_set_up_at_first_sign_in(local_stack, make_user, app_cli):
     username, _ = make_user("mfasetup")
     with pool_mfa_on():
-        login = subprocess.Popen(
-            app_cli.command("login", "--username", username, "--password-stdin"),
-            stdin=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=app_cli.env,
-            cwd=app_cli.home,
-        )
+        login = app_cli.popen("login", "--username", username, "--password-stdin", stdin=subprocess.PIPE)
         try:
             login.stdin.write(PASSWORD + "\n")
             login.stdin.flush()
