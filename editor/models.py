@@ -33,6 +33,11 @@ def timestamp_parse(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=dt.UTC)
 
 
+def table_client(model_class):
+    """The botocore DynamoDB client PynamoDB holds for the model's table (its endpoint, region, timeouts)."""
+    return model_class._get_connection().connection.client
+
+
 def model_from_item(model_class, item: dict):
     """A model instance from a raw DynamoDB item, as PynamoDB's `from_raw_data` makes it, built straight
     into its attribute values: a page of 20 edits is built ~5 x faster than through the descriptors that
@@ -339,7 +344,7 @@ def tables_create(*, wait: bool = True) -> list[str]:
             indexes_add_missing(model)
             continue
         model.create_table(wait=wait)
-        client = model._get_connection().connection.client
+        client = table_client(model)
         client.update_time_to_live(
             TableName=model.Meta.table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
@@ -356,7 +361,7 @@ def tables_create(*, wait: bool = True) -> list[str]:
 def indexes_add_missing(model) -> list[str]:
     """Add the model's global indexes that an existing table lacks (local state from an older version);
     in AWS the stack adds them, and this finds none missing."""
-    client = model._get_connection().connection.client
+    client = table_client(model)
     table = client.describe_table(TableName=model.Meta.table_name)["Table"]
     present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
     schema = model._get_schema()

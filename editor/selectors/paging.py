@@ -9,7 +9,7 @@ import json
 from botocore.exceptions import BotoCoreError, ClientError
 
 from editor.errors import ServiceError
-from editor.models import model_from_item
+from editor.models import model_from_item, table_client
 
 MAX_KEY = 160  # characters of one key attribute
 
@@ -70,7 +70,7 @@ def page_query(
     if cursor:
         request["ExclusiveStartKey"] = cursor_decode(cursor, names=names, partition=partition)
     try:
-        response = model._get_connection().connection.client.query(**request)
+        response = table_client(model).query(**request)
     except (BotoCoreError, ClientError) as exc:
         raise unavailable from exc
     items = [model_from_item(model, item) for item in response.get("Items", [])]
